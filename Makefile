@@ -1,0 +1,44 @@
+# Thin wrapper over CMake: `make demo` and `make test` are the Quick start.
+# CMake stays the real build; everything here just sets up and calls it.
+
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+JOBS       ?= $(shell nproc)
+CMAKE_ARGS ?=
+
+# Debian 12 packages the build needs (checked with dpkg, installed only when missing).
+DEBIAN_PACKAGES := cmake g++ make libdnnl-dev libhdf5-dev catch2 libbenchmark-dev \
+                   libcli11-dev nlohmann-json3-dev libfmt-dev
+
+.PHONY: all deps configure build demo test test-asan bench clean
+
+all: build
+
+deps:
+	@bash tools/install-deps.sh $(DEBIAN_PACKAGES)
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
+
+configure: deps $(BUILD)/CMakeCache.txt
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	$(BUILD)/tools/astrocnn train --demo
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The same suite under AddressSanitizer + UndefinedBehaviorSanitizer (CPU only).
+test-asan: deps
+	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DASTROCNN_SANITIZE=ON -DASTROCNN_BUILD_BENCH=OFF $(CMAKE_ARGS)
+	cmake --build $(BUILD_ASAN) -j $(JOBS)
+	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	@for b in $(BUILD)/bench/bench_*; do [ -x $$b ] && $$b; done
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -1,0 +1,64 @@
+// Differentiable activations: ReLU and sigmoid (backward from the saved output),
+// and softmax for predictions.
+#include "core/ops.h"
+#include "core/ops/common.h"
+
+namespace astrocnn::ops {
+using namespace detail;
+
+namespace {
+struct ReluNode final : Node {
+  Tensor y;  // detached forward output
+  std::vector<Tensor> backward(const Tensor& g) override {
+    Tensor dx = empty_like(g);
+    backend_for(g).relu_backward(y, g, dx);
+    return {dx};
+  }
+  const char* name() const override { return "relu"; }
+};
+
+struct SigmoidNode final : Node {
+  Tensor y;
+  std::vector<Tensor> backward(const Tensor& g) override {
+    Tensor dx = empty_like(g);
+    backend_for(g).sigmoid_backward(y, g, dx);
+    return {dx};
+  }
+  const char* name() const override { return "sigmoid"; }
+};
+}  // namespace
+
+Tensor relu(const Tensor& x) {
+  check_floats("relu", {&x});
+  Tensor y = empty_like(x);
+  backend_for(x).relu_forward(x, y);
+  if (needs_grad({x})) {
+    auto node = std::make_shared<ReluNode>();
+    node->y = y.detach();
+    record(node, {x}, y);
+  }
+  return y;
+}
+
+Tensor sigmoid(const Tensor& x) {
+  check_floats("sigmoid", {&x});
+  Tensor y = empty_like(x);
+  backend_for(x).sigmoid_forward(x, y);
+  if (needs_grad({x})) {
+    auto node = std::make_shared<SigmoidNode>();
+    node->y = y.detach();
+    record(node, {x}, y);
+  }
+  return y;
+}
+
+Tensor softmax(const Tensor& x) {
+  check_floats("softmax", {&x});
+  check_rank("softmax", "input", x, 2);
+  ASTRO_CHECK(x.size(1) > 0, "softmax: need at least one class, got ", x.str());
+  Tensor y = empty_like(x);
+  backend_for(x).softmax_forward(x, y);
+  return y;
+}
+
+}  // namespace astrocnn::ops

@@ -1,0 +1,65 @@
+// Shape/attribute records shared by every backend's kernels. They are plain
+// structs: the ops layer fills and validates them, kernels only read them.
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace astrocnn {
+
+// 2-D convolution, NCHW input [N,C,H,W], weight [K,C/groups,R,S], output [N,K,P,Q].
+// Padding may be asymmetric (TensorFlow's "same" padding needs that).
+struct Conv2dParams {
+  int64_t N = 0, C = 0, H = 0, W = 0;  // input
+  int64_t K = 0, R = 0, S = 0;         // output channels, kernel height, kernel width
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  int64_t groups = 1;
+
+  int64_t P() const { return (H + pad_top + pad_bottom - R) / stride_h + 1; }
+  int64_t Q() const { return (W + pad_left + pad_right - S) / stride_w + 1; }
+  double flops() const { return 2.0 * N * K * P() * Q() * (C / groups) * R * S; }
+  void validate() const;  // throws astrocnn::Error with the reason
+  std::string str() const;
+};
+
+// Max / average pooling over windows R x S of an NCHW tensor.
+// Padding rule for average pooling: with count_include_pad (PyTorch's
+// default) every window divides by R*S, zero padding counted; without it the
+// divisor is the number of real input pixels under the window (TensorFlow's
+// "SAME" rule, used by the LeNet-style fake/real net). Max pooling ignores
+// padded positions (they are -infinity).
+struct Pool2dParams {
+  int64_t N = 0, C = 0, H = 0, W = 0;
+  int64_t R = 2, S = 2;
+  int64_t stride_h = 2, stride_w = 2;
+  int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  bool count_include_pad = true;
+
+  int64_t P() const { return (H + pad_top + pad_bottom - R) / stride_h + 1; }
+  int64_t Q() const { return (W + pad_left + pad_right - S) / stride_w + 1; }
+  void validate() const;
+  std::string str() const;
+};
+
+// Batch normalisation over N and spatial positions, per channel C.
+struct BatchNormParams {
+  int64_t N = 0, C = 0, HW = 1;
+  double eps = 1e-5;
+  double momentum = 0.1;  // running = (1 - momentum) * running + momentum * batch (PyTorch's convention)
+};
+
+// One SGD step (PyTorch's torch.optim.SGD semantics):
+//   d = grad + weight_decay * param
+//   v = momentum * v + (1 - dampening) * d      (v = d on the first step)
+//   d = nesterov ? d + momentum * v : v         (when momentum != 0)
+//   param -= lr * d
+struct SgdParams {
+  double lr = 0.01;
+  double momentum = 0.0;
+  double dampening = 0.0;
+  double weight_decay = 0.0;
+  bool nesterov = false;
+  bool first_step = true;  // velocity is initialised from d, not decayed
+};
+
+}  // namespace astrocnn

@@ -1,0 +1,75 @@
+// Dense, ReLU, sigmoid, softmax, add, scale: known values and gradient checks.
+#include <catch2/catch.hpp>
+
+#include "core/ops.h"
+#include "gradcheck.h"
+
+using namespace astrocnn;
+using namespace astrocnn::testing;
+
+TEST_CASE("dense known values", "[dense]") {
+  Tensor x = Tensor::from_vector<float>({1, 2, 3, 4, 5, 6}, {2, 3});
+  Tensor w = Tensor::from_vector<float>({1, 0, -1, 0.5f, 0.5f, 0.5f}, {2, 3});
+  Tensor b = Tensor::from_vector<float>({10, -1}, {2});
+  Tensor y = ops::dense(x, w, b);
+  CHECK(y.shape() == Shape{2, 2});
+  CHECK(y.to_vector<float>() == std::vector<float>{8, 2, 8, 6.5f});
+}
+
+TEST_CASE("dense gradients", "[dense][gradcheck]") {
+  for (auto [N, I, O] : {std::tuple{1, 1, 1}, {3, 7, 5}, {4, 13, 2}}) {
+    CAPTURE(N, I, O);
+    check_gradients([](auto& in) { return ops::dense(in[0], in[1], in[2]); },
+                    {random_tensor({N, I}, 1), random_tensor({O, I}, 2), random_tensor({O}, 3)});
+    check_gradients([](auto& in) { return ops::dense(in[0], in[1], Tensor()); },
+                    {random_tensor({N, I}, 4), random_tensor({O, I}, 5)});
+  }
+}
+
+TEST_CASE("dense rejects mismatched shapes", "[dense][errors]") {
+  CHECK_THROWS_WITH(ops::dense(Tensor::zeros({2, 3}), Tensor::zeros({4, 5}), Tensor()),
+                    Catch::Contains("input has 3 features but the weight expects 5"));
+  CHECK_THROWS_WITH(ops::dense(Tensor::zeros({2, 3}), Tensor::zeros({4, 3}), Tensor::zeros({3})),
+                    Catch::Contains("bias"));
+  CHECK_THROWS_WITH(ops::dense(Tensor::zeros({2, 3, 1}), Tensor::zeros({4, 3}), Tensor()),
+                    Catch::Contains("2 dimensions"));
+  CHECK_THROWS_WITH(ops::dense(Tensor::zeros({2, 3}), Tensor::zeros({4, 3}, DType::F64), Tensor()),
+                    Catch::Contains("share dtype"));
+}
+
+TEST_CASE("relu and sigmoid known values", "[activation]") {
+  Tensor x = Tensor::from_vector<float>({-2, 0, 3, NAN}, {4});
+  auto r = ops::relu(x).to_vector<float>();
+  CHECK(r[0] == 0);
+  CHECK(r[1] == 0);
+  CHECK(r[2] == 3);
+  CHECK(std::isnan(r[3]));  // NaN propagates
+  auto s = ops::sigmoid(Tensor::from_vector<float>({0, 100, -100}, {3})).to_vector<float>();
+  CHECK(s[0] == Approx(0.5));
+  CHECK(s[1] == Approx(1.0));
+  CHECK(s[2] == Approx(0.0).margin(1e-30));
+}
+
+TEST_CASE("softmax is stable for large logits", "[activation]") {
+  Tensor x = Tensor::from_vector<float>({1000, 1000, 0, -5, 0, 5}, {2, 3});
+  auto y = ops::softmax(x).to_vector<float>();
+  CHECK(y[0] == Approx(0.5));
+  CHECK(y[1] == Approx(0.5));
+  CHECK(y[2] == Approx(0.0).margin(1e-30));
+  CHECK(y[3] + y[4] + y[5] == Approx(1.0));
+  CHECK(y[5] == Approx(std::exp(5.0) / (std::exp(-5.0) + 1 + std::exp(5.0))));
+}
+
+TEST_CASE("activation and elementwise gradients", "[activation][gradcheck]") {
+  // Keep relu inputs away from 0, where it is not differentiable.
+  Tensor x = random_tensor({3, 5, 7}, 11, 0.05, 1.0);
+  double* d = x.data<double>();
+  for (int64_t i = 0; i < x.numel(); i += 2) d[i] = -d[i];
+  check_gradients([](auto& in) { return ops::relu(in[0]); }, {x});
+  check_gradients([](auto& in) { return ops::sigmoid(in[0]); }, {random_tensor({4, 9}, 12, -4, 4)});
+  check_gradients([](auto& in) { return ops::add(in[0], in[1]); },
+                  {random_tensor({2, 3, 5, 5}, 13), random_tensor({2, 3, 5, 5}, 14)});
+  check_gradients([](auto& in) { return ops::scale(in[0], -2.5); }, {random_tensor({6}, 15)});
+  CHECK_THROWS_WITH(ops::add(Tensor::zeros({2, 3}), Tensor::zeros({3, 2})),
+                    Catch::Contains("shapes differ"));
+}
