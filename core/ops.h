@@ -31,6 +31,12 @@ struct Conv2dOptions {
 };
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dOptions& o);
 
+// TensorFlow "SAME" padding for one spatial dimension of size `in`, window
+// `k`, stride `s`: the output has ceil(in / s) positions and the odd pixel of
+// padding goes after (bottom/right), as in TensorFlow. (core/ops/pool.cpp)
+struct SamePadding { int64_t before = 0, after = 0; };
+SamePadding same_padding(int64_t in, int64_t k, int64_t stride);
+
 // ---- pooling (core/ops/pool.cpp) ----
 struct Pool2dOptions {
   int64_t R = 2, S = 2, stride_h = 2, stride_w = 2;

@@ -46,6 +46,11 @@ struct BatchNormParams {
   int64_t N = 0, C = 0, HW = 1;
   double eps = 1e-5;
   double momentum = 0.1;  // running = (1 - momentum) * running + momentum * batch (PyTorch's convention)
+  // Backward only: true when the forward used batch statistics (training),
+  // false when it used the running statistics (eval), where batch norm is a
+  // fixed per-channel affine map and save_mean/save_invstd hold the running
+  // mean and 1/sqrt(running_var + eps).
+  bool use_batch_stats = true;
 };
 
 // One SGD step (PyTorch's torch.optim.SGD semantics):
