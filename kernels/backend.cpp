@@ -74,12 +74,30 @@ bool reference_backend_forced() {
   return v == 1;
 }
 
+// The built-in fast backends are reached through these functions rather than
+// static registrar objects: a registrar in a static library is dropped by the
+// linker when nothing refers to its object file.
+#if defined(ASTROCNN_HAVE_ONEDNN)
+Backend& onednn_backend();  // kernels/cpu/
+#endif
+#if defined(ASTROCNN_HAVE_CUDA)
+Backend* cuda_backend_if_device();  // kernels/cuda/: nullptr when no CUDA device is present
+#endif
+
 Backend& backend_for(Device d) {
   if (d == Device::CPU) {
-    if (reference_backend_forced() || !g_backends[0]) return reference_backend();
-    return *g_backends[0];
+    if (reference_backend_forced()) return reference_backend();
+    if (g_backends[0]) return *g_backends[0];
+#if defined(ASTROCNN_HAVE_ONEDNN)
+    return onednn_backend();
+#else
+    return reference_backend();
+#endif
   }
   Backend* b = g_backends[static_cast<int>(d)];
+#if defined(ASTROCNN_HAVE_CUDA)
+  if (!b) b = cuda_backend_if_device();
+#endif
   ASTRO_CHECK(b != nullptr, "no backend for device '", device_name(d),
               "': this build has no CUDA backend or no CUDA device was found");
   return *b;
