@@ -1,0 +1,102 @@
+// Differentiable pooling: max and average over R x S windows, global average
+// pooling, and TensorFlow's "SAME" padding rule that LeNet-style nets use.
+#include <algorithm>
+
+#include "core/ops.h"
+#include "core/ops/common.h"
+
+namespace astrocnn::ops {
+using namespace detail;
+
+namespace {
+struct MaxPool2dNode final : Node {
+  Pool2dParams params;
+  // inputs: x (the backward kernel re-finds each window's maximum in it)
+  std::vector<Tensor> backward(const Tensor& g) override {
+    Tensor dx = empty_like(inputs[0]);
+    backend_for(g).max_pool2d_backward(params, inputs[0], g, dx);
+    return {dx};
+  }
+  const char* name() const override { return "max_pool2d"; }
+};
+
+struct AvgPool2dNode final : Node {
+  Pool2dParams params;
+  std::vector<Tensor> backward(const Tensor& g) override {
+    Tensor dx = empty_like(inputs[0]);
+    backend_for(g).avg_pool2d_backward(params, g, dx);
+    return {dx};
+  }
+  const char* name() const override { return "avg_pool2d"; }
+};
+
+struct GlobalAvgPoolNode final : Node {
+  std::vector<Tensor> backward(const Tensor& g) override {
+    Tensor dx = empty_like(inputs[0]);
+    backend_for(g).global_avg_pool_backward(g, dx);
+    return {dx};
+  }
+  const char* name() const override { return "global_avg_pool"; }
+};
+
+// Checks x and fills the pooling record shared by max and average pooling.
+Pool2dParams pool_params(const char* op, const Tensor& x, const Pool2dOptions& o) {
+  check_floats(op, {&x});
+  check_rank(op, "input", x, 4);
+  Pool2dParams p;
+  p.N = x.size(0), p.C = x.size(1), p.H = x.size(2), p.W = x.size(3);
+  p.R = o.R, p.S = o.S, p.stride_h = o.stride_h, p.stride_w = o.stride_w;
+  p.pad_top = o.pad_top, p.pad_left = o.pad_left, p.pad_bottom = o.pad_bottom,
+  p.pad_right = o.pad_right;
+  p.count_include_pad = o.count_include_pad;
+  p.validate();  // messages start with "pool2d:" and list every size
+  return p;
+}
+}  // namespace
+
+SamePadding same_padding(int64_t in, int64_t k, int64_t stride) {
+  ASTRO_CHECK(in > 0 && k > 0 && stride > 0, "same_padding: input size, window and stride must "
+              "be positive, got in=", in, " k=", k, " stride=", stride);
+  const int64_t out = (in + stride - 1) / stride;  // ceil(in / stride)
+  const int64_t total = std::max<int64_t>((out - 1) * stride + k - in, 0);
+  SamePadding pad;
+  pad.before = total / 2;
+  pad.after = total - pad.before;  // the odd pixel goes after, as in TensorFlow
+  return pad;
+}
+
+Tensor max_pool2d(const Tensor& x, const Pool2dOptions& o) {
+  Pool2dParams p = pool_params("max_pool2d", x, o);
+  Tensor y = Tensor::empty({p.N, p.C, p.P(), p.Q()}, x.dtype(), x.device());
+  backend_for(x).max_pool2d_forward(p, x, y);
+  if (needs_grad({x})) {
+    auto node = std::make_shared<MaxPool2dNode>();
+    node->params = p;
+    record(node, {x}, y);
+  }
+  return y;
+}
+
+Tensor avg_pool2d(const Tensor& x, const Pool2dOptions& o) {
+  Pool2dParams p = pool_params("avg_pool2d", x, o);
+  Tensor y = Tensor::empty({p.N, p.C, p.P(), p.Q()}, x.dtype(), x.device());
+  backend_for(x).avg_pool2d_forward(p, x, y);
+  if (needs_grad({x})) {
+    auto node = std::make_shared<AvgPool2dNode>();
+    node->params = p;
+    record(node, {x}, y);
+  }
+  return y;
+}
+
+Tensor global_avg_pool(const Tensor& x) {
+  check_floats("global_avg_pool", {&x});
+  check_rank("global_avg_pool", "input", x, 4);
+  ASTRO_CHECK(x.numel() > 0, "global_avg_pool: input sizes must be positive, got ", x.str());
+  Tensor y = Tensor::empty({x.size(0), x.size(1)}, x.dtype(), x.device());
+  backend_for(x).global_avg_pool_forward(x, y);
+  if (needs_grad({x})) record(std::make_shared<GlobalAvgPoolNode>(), {x}, y);
+  return y;
+}
+
+}  // namespace astrocnn::ops
