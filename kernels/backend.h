@@ -61,11 +61,12 @@ class Backend {
 
   // ---- maxout: x [N, n*k, ...] -> y [N, n, ...]; output j is the max of
   // inputs j*k .. j*k+k-1 along dimension 1 (consecutive groups). Ties go to
-  // the first maximum, in forward and backward alike.
+  // the first maximum, in forward and backward alike; a NaN in a group wins.
   virtual void maxout_forward(int64_t k, const Tensor& x, Tensor& y);
   virtual void maxout_backward(int64_t k, const Tensor& x, const Tensor& dy, Tensor& dx);
 
-  // ---- dropout (inverted): element i is kept when philox_uniform(seed, offset + i) >= p,
+  // ---- dropout (inverted): element i is kept when philox::uniform(seed, offset + i) >= p
+  // (the float uniform compared with p in double),
   // and then scaled by 1/(1-p). mask holds 0 or 1/(1-p) per element.
   virtual void dropout_forward(double p, uint64_t seed, uint64_t offset, const Tensor& x,
                                Tensor& y, Tensor& mask);
