@@ -115,7 +115,10 @@ void Module::convert_all(const std::function<Tensor(const Tensor&)>& fn) {
 }
 
 void Module::to(Device d) { convert_all([d](const Tensor& t) { return t.to(d); }); }
-void Module::to(DType dt) { convert_all([dt](const Tensor& t) { return t.to(dt); }); }
+// Like PyTorch, only floating-point tensors change dtype (num_batches_tracked stays int64).
+void Module::to(DType dt) {
+  convert_all([dt](const Tensor& t) { return t.dtype() == DType::I64 ? t : t.to(dt); });
+}
 
 void Module::zero_grad() {
   for (auto& [n, t] : named_parameters()) t.zero_grad();

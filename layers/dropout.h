@@ -1,0 +1,22 @@
+// Inverted dropout, like torch.nn.Dropout: in training each element is zeroed
+// with probability p and the survivors are scaled by 1/(1-p); in evaluation
+// the layer is the identity.
+#pragma once
+#include <string>
+
+#include "core/module.h"
+
+namespace astrocnn {
+
+class Dropout : public Module {
+ public:
+  explicit Dropout(double p = 0.5);
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "Dropout"; }
+  double p() const { return p_; }
+
+ private:
+  double p_;
+};
+
+}  // namespace astrocnn
