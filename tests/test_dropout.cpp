@@ -136,7 +136,7 @@ TEST_CASE("dropout is the identity in eval mode and for p = 0", "[dropout]") {
   for (float g : x.grad().to_vector<float>()) CHECK(g == 3.0f);
 }
 
-TEST_CASE("dropout rejects p outside [0, 1)", "[dropout][errors]") {
+TEST_CASE("dropout rejects p outside 0 <= p < 1", "[dropout][errors]") {
   Tensor x = Tensor::zeros({2, 3});
   CHECK_THROWS_WITH(ops::dropout(x, 1.0, true, 0, 0), Catch::Contains("[0, 1)") && Catch::Contains("got 1"));
   CHECK_THROWS_WITH(ops::dropout(x, -0.1, true, 0, 0), Catch::Contains("got -0.1"));

@@ -67,7 +67,7 @@ TEST_CASE("normal_ has the requested mean and standard deviation", "[init]") {
   CHECK(s.max > 0.5 + 4 * 2.0);
 }
 
-TEST_CASE("uniform_ stays in [lo, hi) and covers it", "[init]") {
+TEST_CASE("uniform_ stays within lo <= x < hi and covers the range", "[init]") {
   Tensor t = Tensor::empty({100000}, DType::F64);
   Rng rng(8);
   init::uniform_(t, -3.0, 5.0, rng);
