@@ -53,10 +53,11 @@ ASTRO_HD float uniform(uint64_t seed, uint64_t index) {
   return static_cast<float>(bits(seed, index) >> 8) * (1.0f / 16777216.0f);
 }
 
-// Standard normal by Box-Muller on positions 2*index and 2*index+1.
+// Standard normal by Box-Muller on stream positions index and index + 1
+// (it consumes two positions).
 ASTRO_HD double normal(uint64_t seed, uint64_t index) {
-  double u1 = (static_cast<double>(bits(seed, 2 * index) >> 8) + 1.0) * (1.0 / 16777217.0);  // (0,1)
-  double u2 = static_cast<double>(bits(seed, 2 * index + 1) >> 8) * (1.0 / 16777216.0);
+  double u1 = (static_cast<double>(bits(seed, index) >> 8) + 1.0) * (1.0 / 16777217.0);  // (0,1)
+  double u2 = static_cast<double>(bits(seed, index + 1) >> 8) * (1.0 / 16777216.0);
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
 }
 
@@ -75,7 +76,7 @@ class Rng {
   // (this is how a kernel gets its slice of the stream).
   uint64_t reserve(uint64_t n) { uint64_t o = offset_; offset_ += n; return o; }
   float uniform() { return philox::uniform(seed_, offset_++); }
-  double normal() { double v = philox::normal(seed_, offset_); offset_ += 1; return v; }
+  double normal() { double v = philox::normal(seed_, offset_); offset_ += 2; return v; }
   // Uniform integer in [0, n) (n > 0), with negligible bias for n << 2^32.
   uint64_t below(uint64_t n) {
     uint64_t r = (static_cast<uint64_t>(philox::bits(seed_, offset_)) << 32) | philox::bits(seed_, offset_ + 1);
