@@ -137,7 +137,7 @@ TEST_CASE("initialisers are reproducible and keep the tensor's identity and dtyp
   CHECK(a.to_vector<double>() == b.to_vector<double>());
   CHECK(alias.to_vector<double>() == a.to_vector<double>());
   CHECK(a.dtype() == DType::F64);
-  CHECK(r1.offset() == 24);  // one stream position per element
+  CHECK(r1.offset() == 48);  // a normal draw consumes two stream positions
 
   // The overloads without an Rng draw from global_rng().
   manual_seed(99);
