@@ -1,0 +1,139 @@
+// Internal to kernels/cpu/: the oneDNN engine and stream, the primitive
+// cache, and the bridge between astrocnn's plain tensors and oneDNN memory.
+//
+// Creating a oneDNN primitive means choosing an implementation and, for
+// convolutions, JIT-compiling it: far too slow to do per call. Each op
+// builds its primitives once per key (op + shapes + attributes) into a
+// CachedOp and reuses them, together with the dnnl::memory objects, which
+// only get their data pointer replaced on each call.
+#pragma once
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <unordered_map>
+
+#include "core/tensor.h"
+
+namespace astrocnn::cpu {
+
+using dnnl::memory;
+using Dims = memory::dims;
+using Tag = memory::format_tag;
+
+// A float32 descriptor in the given layout (Tag::any lets a primitive choose).
+inline memory::desc f32_desc(const Dims& dims, Tag tag) {
+  return memory::desc(dims, memory::data_type::f32, tag);
+}
+
+// The key of a cached op: its name and every shape/attribute it depends on.
+template <class... Args>
+std::string op_key(const char* op, const Args&... args) {
+  std::ostringstream s;
+  s << op;
+  ((s << ' ' << args), ...);
+  return s.str();
+}
+
+// Only float32 reaches this backend; a float64 tensor here is a routing bug.
+void require_f32(const char* op, const Tensor& t);
+
+// oneDNN takes non-const data handles even for inputs it only reads.
+inline void* handle(const Tensor& t) { return const_cast<void*>(t.raw()); }
+inline const memory& bind(const memory& m, const Tensor& t) {
+  m.set_data_handle(handle(t));
+  return m;
+}
+
+// True when t holds a NaN. Ops whose oneDNN kernel would drop a NaN (max
+// pooling compares with '>') check their input and take an exact slow path
+// when it has one; the scan is one vectorised read of the tensor.
+bool any_nan(const Tensor& t);
+
+// Base of every cache entry (each op defines what it keeps).
+struct CachedOp {
+  virtual ~CachedOp() = default;
+};
+
+class Context {
+ public:
+  static Context& get();
+
+  dnnl::engine& engine() { return engine_; }
+  dnnl::stream& stream() { return stream_; }
+
+  // A memory object with no data yet: cached entries keep these and bind()
+  // a tensor's pointer to them on each call.
+  memory unbound(const memory::desc& md) { return memory(md, engine_, DNNL_MEMORY_NONE); }
+
+  // Runs a primitive and waits for it (the CPU stream is in order; waiting
+  // makes the outputs visible to the caller when the backend call returns).
+  void run(const dnnl::primitive& prim, const std::unordered_map<int, memory>& args) {
+    try {
+      prim.execute(stream_, args);
+      stream_.wait();
+    } catch (const dnnl::error& e) {
+      throw Error(detail::concat("cpu-onednn: a oneDNN primitive failed: ", e.what()));
+    }
+  }
+
+  // Held for a whole backend call: cached entries own buffers and memory
+  // objects whose data handles each call rewrites.
+  std::unique_lock<std::mutex> lock() { return std::unique_lock<std::mutex>(mutex_); }
+
+  // The entry for `key`, built by make() (returning Entry by value) on first
+  // use. A oneDNN failure while building becomes an astrocnn::Error naming the key.
+  template <class Entry, class Make>
+  Entry& cached(const std::string& key, Make&& make) {
+    auto it = cache_.find(key);
+    if (it == cache_.end()) {
+      std::unique_ptr<CachedOp> entry;
+      try {
+        entry = std::make_unique<Entry>(make());
+      } catch (const dnnl::error& e) {
+        throw Error(detail::concat("cpu-onednn: cannot build ", key, ": ", e.what()));
+      }
+      it = cache_.emplace(key, std::move(entry)).first;
+    }
+    return static_cast<Entry&>(*it->second);
+  }
+
+  void clear_cache() { cache_.clear(); }
+  size_t cache_size() const { return cache_.size(); }
+
+ private:
+  Context();
+  dnnl::engine engine_;
+  dnnl::stream stream_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::unique_ptr<CachedOp>> cache_;
+};
+
+// One tensor argument of a primitive. User tensors are always plain
+// (NCHW, OIHW, NC); a primitive created with Tag::any may prefer a blocked
+// layout (nChw16c ...), in which case the operand owns a buffer in that layout
+// and the reorder between the two. Without a reorder the primitive reads and
+// writes the user's memory directly.
+class Operand {
+ public:
+  enum class Role { Input, Output };
+  Operand() = default;
+  Operand(const memory::desc& user, const memory::desc& wanted, Role role, dnnl::engine& eng);
+
+  // Input: point at the user's data, reorder it into the primitive's layout
+  // when needed, and return the memory to pass to the primitive.
+  const memory& in(const Tensor& t, dnnl::stream& s);
+  // Output: the memory the primitive writes into; call out_done() after it
+  // ran to reorder the result into the user's tensor.
+  const memory& out(Tensor& t);
+  void out_done(dnnl::stream& s);
+
+ private:
+  memory user_, own_;  // own_ is only set when the layouts differ
+  dnnl::reorder reorder_;
+  bool reorders_ = false;
+};
+
+}  // namespace astrocnn::cpu

@@ -1,0 +1,127 @@
+// Elementwise ops: sigmoid (oneDNN eltwise), the residual add (oneDNN
+// binary) and ReLU (a loop, see below). Shape does not matter to them, so
+// every tensor is seen as a flat array of numel floats and the primitive is
+// keyed by numel alone.
+//
+// Sigmoid uses eltwise_logistic_use_dst_for_bwd: the backward pass is
+// computed from the forward output y, which is what the Backend interface
+// hands to sigmoid_backward.
+#include <cmath>
+
+#include "kernels/cpu/dnnl_context.h"
+#include "kernels/cpu/onednn_backend.h"
+
+namespace astrocnn {
+namespace {
+
+using namespace cpu;
+using dnnl::algorithm;
+using dnnl::prop_kind;
+
+memory::desc flat(int64_t n) { return f32_desc({n}, Tag::a); }
+
+struct EltwiseForward : CachedOp {
+  dnnl::eltwise_forward prim;
+  memory src, dst;
+};
+
+struct EltwiseBackward : CachedOp {
+  dnnl::eltwise_backward prim;
+  memory dst, diff_dst, diff_src;
+};
+
+struct BinaryAdd : CachedOp {
+  dnnl::binary prim;
+  memory a, b, y;
+};
+
+dnnl::eltwise_forward::primitive_desc forward_pd(algorithm alg, int64_t n, dnnl::engine& eng) {
+  return {{prop_kind::forward_training, alg, flat(n), 0.0f, 0.0f}, eng};
+}
+
+void eltwise_forward(const char* op, algorithm alg, const Tensor& x, Tensor& y) {
+  require_f32(op, x);
+  const int64_t n = x.numel();
+  if (n == 0) return;
+  Context& ctx = Context::get();
+  auto lock = ctx.lock();
+  auto& e = ctx.cached<EltwiseForward>(op_key(op, n), [&] {
+    EltwiseForward made;
+    made.prim = dnnl::eltwise_forward(forward_pd(alg, n, ctx.engine()));
+    made.src = ctx.unbound(flat(n));
+    made.dst = ctx.unbound(flat(n));
+    return made;
+  });
+  ctx.run(e.prim, {{DNNL_ARG_SRC, bind(e.src, x)}, {DNNL_ARG_DST, bind(e.dst, y)}});
+}
+
+void eltwise_backward(const char* op, algorithm alg, const Tensor& y, const Tensor& dy,
+                      Tensor& dx) {
+  require_f32(op, y);
+  const int64_t n = y.numel();
+  if (n == 0) return;
+  Context& ctx = Context::get();
+  auto lock = ctx.lock();
+  auto& e = ctx.cached<EltwiseBackward>(op_key(op, n), [&] {
+    EltwiseBackward made;
+    dnnl::eltwise_backward::desc desc(alg, flat(n), flat(n), 0.0f, 0.0f);
+    made.prim = dnnl::eltwise_backward({desc, ctx.engine(), forward_pd(alg, n, ctx.engine())});
+    made.dst = ctx.unbound(flat(n));
+    made.diff_dst = ctx.unbound(flat(n));
+    made.diff_src = ctx.unbound(flat(n));
+    return made;
+  });
+  ctx.run(e.prim, {{DNNL_ARG_DST, bind(e.dst, y)},
+                   {DNNL_ARG_DIFF_DST, bind(e.diff_dst, dy)},
+                   {DNNL_ARG_DIFF_SRC, bind(e.diff_src, dx)}});
+}
+
+}  // namespace
+
+// ReLU is a loop, not oneDNN's eltwise_relu: that one computes max(x, 0),
+// which turns a NaN input into 0, while the interface requires NaN to
+// propagate (a diverging run must show up as NaN, not as dead units); and its
+// backward multiplies dy by 0 where the reference selects 0, which differs
+// for a non-finite dy. Both loops are memory-bound selects.
+void OneDnnBackend::relu_forward(const Tensor& x, Tensor& y) {
+  require_f32("relu_forward", x);
+  const float* xs = x.data<float>();
+  float* ys = y.data<float>();
+  for (int64_t i = 0, n = x.numel(); i < n; ++i)
+    ys[i] = (xs[i] > 0.0f || std::isnan(xs[i])) ? xs[i] : 0.0f;
+}
+void OneDnnBackend::relu_backward(const Tensor& y, const Tensor& dy, Tensor& dx) {
+  require_f32("relu_backward", y);
+  const float* ys = y.data<float>();
+  const float* dys = dy.data<float>();
+  float* dxs = dx.data<float>();
+  for (int64_t i = 0, n = y.numel(); i < n; ++i) dxs[i] = ys[i] > 0.0f ? dys[i] : 0.0f;
+}
+void OneDnnBackend::sigmoid_forward(const Tensor& x, Tensor& y) {
+  eltwise_forward("sigmoid_forward", algorithm::eltwise_logistic_use_dst_for_bwd, x, y);
+}
+void OneDnnBackend::sigmoid_backward(const Tensor& y, const Tensor& dy, Tensor& dx) {
+  eltwise_backward("sigmoid_backward", algorithm::eltwise_logistic_use_dst_for_bwd, y, dy, dx);
+}
+
+void OneDnnBackend::add(const Tensor& a, const Tensor& b, Tensor& y) {
+  require_f32("add", a);
+  const int64_t n = y.numel();
+  if (n == 0) return;
+  Context& ctx = Context::get();
+  auto lock = ctx.lock();
+  auto& e = ctx.cached<BinaryAdd>(op_key("add", n), [&] {
+    BinaryAdd made;
+    dnnl::binary::desc desc(algorithm::binary_add, flat(n), flat(n), flat(n));
+    made.prim = dnnl::binary({desc, ctx.engine()});
+    made.a = ctx.unbound(flat(n));
+    made.b = ctx.unbound(flat(n));
+    made.y = ctx.unbound(flat(n));
+    return made;
+  });
+  ctx.run(e.prim, {{DNNL_ARG_SRC_0, bind(e.a, a)},
+                   {DNNL_ARG_SRC_1, bind(e.b, b)},
+                   {DNNL_ARG_DST, bind(e.y, y)}});
+}
+
+}  // namespace astrocnn
