@@ -1,0 +1,200 @@
+#include "io/hdf5/streaming_iterator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "core/philox.h"
+#include "io/dataset.h"
+
+namespace astrocnn {
+
+namespace {
+
+constexpr size_t kQueueDepth = 2;  // batches read ahead
+
+// The noise of BatchIterator::set_noise, reproduced draw for draw (io/dataset.cpp):
+// one Philox stream per (seed, epoch, batch), two uniforms per pixel through
+// Box-Muller. The tests compare both iterators with noise on, so a change in
+// one that is not made in the other fails them.
+uint64_t mix64(uint64_t z) {
+  z += 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+void add_gaussian_noise(float* data, int64_t batch, int64_t channels, int64_t noisy_channels,
+                        int64_t plane, double sigma, Rng& rng) {
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t c = 0; c < noisy_channels; ++c) {
+      float* p = data + (b * channels + c) * plane;
+      for (int64_t i = 0; i < plane; ++i) {
+        double u1 = 1.0 - rng.uniform(), u2 = rng.uniform();
+        p[i] += static_cast<float>(sigma * std::sqrt(-2.0 * std::log(u1)) *
+                                   std::cos(6.283185307179586 * u2));
+      }
+    }
+}
+
+std::vector<int64_t> all_rows(const H5DatasetReader& reader) {
+  std::vector<int64_t> rows(static_cast<size_t>(reader.size()));
+  std::iota(rows.begin(), rows.end(), int64_t{0});
+  return rows;
+}
+
+}  // namespace
+
+StreamingBatchIterator::StreamingBatchIterator(std::shared_ptr<const H5DatasetReader> reader,
+                                               int64_t batch_size, bool shuffle, uint64_t seed,
+                                               bool drop_last)
+    : StreamingBatchIterator(reader, reader ? all_rows(*reader) : std::vector<int64_t>{},
+                             batch_size, shuffle, seed, drop_last) {}
+
+StreamingBatchIterator::StreamingBatchIterator(const std::string& path, int64_t batch_size,
+                                               bool shuffle, uint64_t seed, bool drop_last)
+    : StreamingBatchIterator(std::make_shared<const H5DatasetReader>(path), batch_size, shuffle,
+                             seed, drop_last) {}
+
+StreamingBatchIterator::StreamingBatchIterator(std::shared_ptr<const H5DatasetReader> reader,
+                                               std::vector<int64_t> rows, int64_t batch_size,
+                                               bool shuffle, uint64_t seed, bool drop_last)
+    : reader_(std::move(reader)),
+      rows_(std::move(rows)),
+      batch_size_(batch_size),
+      shuffle_(shuffle),
+      drop_last_(drop_last),
+      seed_(seed) {
+  ASTRO_CHECK(reader_ != nullptr, "StreamingBatchIterator: the reader is null");
+  ASTRO_CHECK(batch_size >= 1, "StreamingBatchIterator: batch_size must be >= 1, got ", batch_size);
+  ASTRO_CHECK(!rows_.empty(), "StreamingBatchIterator '", reader_->path(),
+              "': the list of rows is empty");
+  for (int64_t r : rows_)
+    ASTRO_CHECK(r >= 0 && r < reader_->size(), "StreamingBatchIterator '", reader_->path(),
+                "': row ", r, " is outside [0, ", reader_->size(), ")");
+  reset(0);
+}
+
+StreamingBatchIterator::~StreamingBatchIterator() { stop_prefetch(); }
+
+void StreamingBatchIterator::set_noise(double sigma, int64_t channels) {
+  ASTRO_CHECK(sigma >= 0 && std::isfinite(sigma),
+              "StreamingBatchIterator: noise sigma must be >= 0, got ", sigma);
+  const int64_t c = reader_->image_shape()[0];
+  ASTRO_CHECK(channels == -1 || (channels >= 0 && channels <= c),
+              "StreamingBatchIterator: noise channels ", channels, " is outside [0, ", c,
+              "] (or -1 for all)");
+  noise_sigma_ = sigma;
+  noise_channels_ = channels;
+}
+
+int64_t StreamingBatchIterator::batches_per_epoch() const {
+  const int64_t n = size();
+  return drop_last_ ? n / batch_size_ : (n + batch_size_ - 1) / batch_size_;
+}
+
+void StreamingBatchIterator::reset(int64_t epoch) {
+  ASTRO_CHECK(epoch >= 0, "StreamingBatchIterator: epoch must be >= 0, got ", epoch);
+  stop_prefetch();
+  epoch_ = epoch;
+  batch_ = 0;
+  failed_ = nullptr;
+  if (shuffle_) {
+    order_ = permutation(size(), seed_ + static_cast<uint64_t>(epoch));
+  } else {
+    order_.resize(rows_.size());
+    std::iota(order_.begin(), order_.end(), int64_t{0});
+  }
+  start_prefetch();
+}
+
+bool StreamingBatchIterator::next(Tensor& x, Tensor& y) {
+  if (failed_) std::rethrow_exception(failed_);
+  if (batch_ == batches_per_epoch()) {
+    reset(epoch_ + 1);
+    return false;
+  }
+  Batch item;
+  {
+    // The thread delivers every batch of the epoch, or stops after an error,
+    // so this wait always ends.
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [&] { return !ready_.empty(); });
+    item = std::move(ready_.front());
+    ready_.pop_front();
+  }
+  changed_.notify_all();  // room in the queue: the thread may read on
+  if (item.error) {
+    failed_ = item.error;
+    std::rethrow_exception(failed_);
+  }
+  add_noise(item.x);
+  x = item.x;
+  y = item.y;
+  ++batch_;
+  return true;
+}
+
+void StreamingBatchIterator::add_noise(Tensor& x) const {
+  if (noise_sigma_ <= 0) return;
+  const int64_t channels = x.size(1), plane = x.size(2) * x.size(3);
+  const int64_t noisy = noise_channels_ < 0 ? channels : noise_channels_;
+  Rng rng(mix64(mix64(mix64(seed_ ^ 0x6E6F697365ull) + static_cast<uint64_t>(epoch_)) +
+                static_cast<uint64_t>(batch_)));
+  add_gaussian_noise(x.data<float>(), x.size(0), channels, noisy, plane, noise_sigma_, rng);
+}
+
+// ---- the prefetch thread ------------------------------------------------------------
+
+void StreamingBatchIterator::start_prefetch() {
+  std::vector<int64_t> epoch_rows(order_.size());
+  for (size_t i = 0; i < order_.size(); ++i) epoch_rows[i] = rows_[order_[i]];
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = false;
+    ready_.clear();
+  }
+  thread_ = std::thread(&StreamingBatchIterator::prefetch, this, batches_per_epoch(),
+                        std::move(epoch_rows));
+}
+
+void StreamingBatchIterator::stop_prefetch() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  changed_.notify_all();
+  // The thread notices stop_ before its next read; a read in progress finishes first.
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard<std::mutex> lock(mutex_);
+  ready_.clear();
+}
+
+void StreamingBatchIterator::prefetch(int64_t epoch_batches, std::vector<int64_t> epoch_rows) {
+  const int64_t n = static_cast<int64_t>(epoch_rows.size());
+  for (int64_t b = 0; b < epoch_batches; ++b) {
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      changed_.wait(lock, [&] { return stop_ || ready_.size() < kQueueDepth; });
+      if (stop_) return;
+    }
+    Batch item;
+    const int64_t begin = b * batch_size_, end = std::min(n, begin + batch_size_);
+    try {
+      const std::vector<int64_t> rows(epoch_rows.begin() + begin, epoch_rows.begin() + end);
+      reader_->read(rows, item.x, item.y);
+    } catch (...) {
+      item.error = std::current_exception();
+    }
+    const bool failed = item.error != nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stop_) return;
+      ready_.push_back(std::move(item));
+    }
+    changed_.notify_all();
+    if (failed) return;  // next() reports it; nothing after it is read
+  }
+}
+
+}  // namespace astrocnn
