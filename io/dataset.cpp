@@ -193,19 +193,22 @@ bool BatchIterator::next(Tensor& x, Tensor& y) {
   const int64_t* rows = order_.data() + cursor_;
   x = gather_rows(data_.images, rows, count);
   y = gather_rows(data_.labels, rows, count);
-  if (noise_sigma_ > 0) {
-    const int64_t channels = x.size(1), plane = x.size(2) * x.size(3);
-    const int64_t noisy = noise_channels_ < 0 ? channels : noise_channels_;
-    Rng rng(mix64(mix64(mix64(seed_ ^ 0x6E6F697365ull) + static_cast<uint64_t>(epoch_)) +
-                  static_cast<uint64_t>(batch_)));
-    if (x.dtype() == DType::F32)
-      add_noise(x.data<float>(), count, channels, noisy, plane, noise_sigma_, rng);
-    else
-      add_noise(x.data<double>(), count, channels, noisy, plane, noise_sigma_, rng);
-  }
+  if (noise_sigma_ > 0) add_batch_noise(x, noise_sigma_, noise_channels_, seed_, epoch_, batch_);
   cursor_ += count;
   ++batch_;
   return true;
+}
+
+void add_batch_noise(Tensor& x, double sigma, int64_t noisy_channels, uint64_t seed, int64_t epoch,
+                     int64_t batch) {
+  const int64_t channels = x.size(1), plane = x.size(2) * x.size(3);
+  const int64_t noisy = noisy_channels < 0 ? channels : noisy_channels;
+  Rng rng(mix64(mix64(mix64(seed ^ 0x6E6F697365ull) + static_cast<uint64_t>(epoch)) +
+                static_cast<uint64_t>(batch)));
+  if (x.dtype() == DType::F32)
+    add_noise(x.data<float>(), x.size(0), channels, noisy, plane, sigma, rng);
+  else
+    add_noise(x.data<double>(), x.size(0), channels, noisy, plane, sigma, rng);
 }
 
 }  // namespace astrocnn

@@ -51,6 +51,13 @@ Tensor argmax_labels(const Tensor& labels);
 // and y alone) and prepares the next epoch, whose order is a new permutation
 // drawn from seed + epoch (or the identity without shuffling). The last batch
 // of an epoch is partial unless drop_last is set, which skips it.
+// The Gaussian noise augmentation both batch iterators apply: N(0, sigma)
+// added to the first `noisy_channels` channels (-1: all) of a batch x
+// [B,C,H,W], drawn from one Philox stream per (seed, epoch, batch) so that a
+// run is reproducible and the in-memory and streaming iterators agree.
+void add_batch_noise(Tensor& x, double sigma, int64_t noisy_channels, uint64_t seed, int64_t epoch,
+                     int64_t batch);
+
 class BatchIterator {
  public:
   BatchIterator(const Dataset& data, int64_t batch_size, bool shuffle, uint64_t seed,

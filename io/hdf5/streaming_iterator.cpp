@@ -13,30 +13,6 @@ namespace {
 
 constexpr size_t kQueueDepth = 2;  // batches read ahead
 
-// The noise of BatchIterator::set_noise, reproduced draw for draw (io/dataset.cpp):
-// one Philox stream per (seed, epoch, batch), two uniforms per pixel through
-// Box-Muller. The tests compare both iterators with noise on, so a change in
-// one that is not made in the other fails them.
-uint64_t mix64(uint64_t z) {
-  z += 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-void add_gaussian_noise(float* data, int64_t batch, int64_t channels, int64_t noisy_channels,
-                        int64_t plane, double sigma, Rng& rng) {
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t c = 0; c < noisy_channels; ++c) {
-      float* p = data + (b * channels + c) * plane;
-      for (int64_t i = 0; i < plane; ++i) {
-        double u1 = 1.0 - rng.uniform(), u2 = rng.uniform();
-        p[i] += static_cast<float>(sigma * std::sqrt(-2.0 * std::log(u1)) *
-                                   std::cos(6.283185307179586 * u2));
-      }
-    }
-}
-
 std::vector<int64_t> all_rows(const H5DatasetReader& reader) {
   std::vector<int64_t> rows(static_cast<size_t>(reader.size()));
   std::iota(rows.begin(), rows.end(), int64_t{0});
@@ -136,12 +112,7 @@ bool StreamingBatchIterator::next(Tensor& x, Tensor& y) {
 }
 
 void StreamingBatchIterator::add_noise(Tensor& x) const {
-  if (noise_sigma_ <= 0) return;
-  const int64_t channels = x.size(1), plane = x.size(2) * x.size(3);
-  const int64_t noisy = noise_channels_ < 0 ? channels : noise_channels_;
-  Rng rng(mix64(mix64(mix64(seed_ ^ 0x6E6F697365ull) + static_cast<uint64_t>(epoch_)) +
-                static_cast<uint64_t>(batch_)));
-  add_gaussian_noise(x.data<float>(), x.size(0), channels, noisy, plane, noise_sigma_, rng);
+  if (noise_sigma_ > 0) add_batch_noise(x, noise_sigma_, noise_channels_, seed_, epoch_, batch_);
 }
 
 // ---- the prefetch thread ------------------------------------------------------------
