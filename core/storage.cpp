@@ -42,8 +42,26 @@ DeviceRuntime* g_runtimes[2] = {&g_host, nullptr};
 
 }  // namespace
 
-DeviceRuntime& device_runtime(Device d) {
+#if defined(ASTROCNN_HAVE_CUDA)
+class Backend;
+Backend* cuda_backend_if_device();  // kernels/cuda/runtime.cu: installs the CUDA runtime on first use
+#endif
+
+// The CUDA runtime is installed lazily by the first probe of the CUDA backend;
+// a CUDA tensor may be the first thing a program creates, so probe here too.
+static DeviceRuntime* runtime_or_probe(Device d) {
   DeviceRuntime* r = g_runtimes[static_cast<int>(d)];
+#if defined(ASTROCNN_HAVE_CUDA)
+  if (!r && d == Device::CUDA) {
+    cuda_backend_if_device();
+    r = g_runtimes[static_cast<int>(d)];
+  }
+#endif
+  return r;
+}
+
+DeviceRuntime& device_runtime(Device d) {
+  DeviceRuntime* r = runtime_or_probe(d);
   ASTRO_CHECK(r != nullptr, "device '", device_name(d),
               "' is not available: this build has no CUDA backend or no CUDA device was found "
               "(see `astrocnn info`)");
@@ -54,7 +72,7 @@ void set_device_runtime(Device d, DeviceRuntime* runtime) {
   g_runtimes[static_cast<int>(d)] = runtime ? runtime : (d == Device::CPU ? &g_host : nullptr);
 }
 
-bool device_available(Device d) { return g_runtimes[static_cast<int>(d)] != nullptr; }
+bool device_available(Device d) { return runtime_or_probe(d) != nullptr; }
 
 void set_poison_allocations(bool on) { g_poison.store(on); }
 bool poison_allocations() { return g_poison.load(); }

@@ -11,6 +11,9 @@
 // so the convolution shapes are kept to what runs in a few seconds.
 #include <catch2/catch.hpp>
 
+// The oneDNN backend exists only in builds that found oneDNN.
+#if defined(ASTROCNN_HAVE_ONEDNN)
+
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -486,3 +489,5 @@ TEST_CASE("cpu backend: float64 tensors are rejected with a clear error", "[cpu]
   CHECK_THROWS_WITH(onednn().conv2d_forward(p, x4, w4, nullptr, y4),
                     Catch::Contains("conv2d_forward takes float32"));
 }
+
+#endif  // ASTROCNN_HAVE_ONEDNN

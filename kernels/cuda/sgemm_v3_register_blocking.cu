@@ -1,0 +1,66 @@
+// SGEMM v3: v2 plus register blocking: 128x128 tiles per block, each thread computing an 8x8 patch of C from 8+8 shared-memory reads per k (64 FMAs per 16 loads instead of 1 per 2).
+// gain: not yet measured on a GPU.
+#include "kernels/cuda/cuda_common.cuh"
+#include "kernels/cuda/sgemm_tiles.cuh"
+
+namespace astrocnn::cuda {
+namespace {
+
+using namespace tiles;
+
+// Thread (tx, ty) of the 16 x 16 grid owns rows ty*8 .. ty*8+7 and columns
+// tx*8 .. tx*8+7 of the block's tile. Per step of kBK, the block stages
+// op(A)[m0.., k0..] and op(B)[k0.., n0..] (zero outside the matrices), then
+// each thread accumulates its 8 x 8 outer products in registers.
+__global__ void __launch_bounds__(kTileThreads) sgemm_register_blocking_kernel(GemmArgs g) {
+  __shared__ __align__(16) float As[kBK * kStride];
+  __shared__ __align__(16) float Bs[kBK * kStride];
+  const Operand a = operand_a(g, false), b = operand_b(g, false);
+  const int m0 = blockIdx.x * kBM, n0 = blockIdx.y * kBN;
+  const int tx = threadIdx.x % (kBN / kTN), ty = threadIdx.x / (kBN / kTN);
+
+  float acc[kTM][kTN];
+#pragma unroll
+  for (int i = 0; i < kTM; ++i)
+#pragma unroll
+    for (int j = 0; j < kTN; ++j) acc[i][j] = 0.0f;
+
+  for (int k0 = 0; k0 < g.K; k0 += kBK) {
+    store_quad(a, load_quad<false>(a, m0, k0), As);
+    store_quad(b, load_quad<false>(b, n0, k0), Bs);
+    __syncthreads();
+#pragma unroll
+    for (int k = 0; k < kBK; ++k) {
+      float ra[kTM], rb[kTN];
+#pragma unroll
+      for (int i = 0; i < kTM; ++i) ra[i] = As[k * kStride + ty * kTM + i];
+#pragma unroll
+      for (int j = 0; j < kTN; ++j) rb[j] = Bs[k * kStride + tx * kTN + j];
+#pragma unroll
+      for (int i = 0; i < kTM; ++i)
+#pragma unroll
+        for (int j = 0; j < kTN; ++j) acc[i][j] += ra[i] * rb[j];
+    }
+    __syncthreads();  // the staged tiles are overwritten by the next step
+  }
+
+#pragma unroll
+  for (int i = 0; i < kTM; ++i) {
+    const int m = m0 + ty * kTM + i;
+#pragma unroll
+    for (int j = 0; j < kTN; ++j) {
+      const int n = n0 + tx * kTN + j;
+      if (m < g.M && n < g.N) store_c(g, m, n, acc[i][j]);
+    }
+  }
+}
+
+}  // namespace
+
+void sgemm_v3_register_blocking(const GemmArgs& g, cudaStream_t stream) {
+  const dim3 grid = gemm_grid("v3", (g.M + kBM - 1) / kBM, (g.N + kBN - 1) / kBN);
+  sgemm_register_blocking_kernel<<<grid, kTileThreads, 0, stream>>>(g);
+  check_launch("sgemm_register_blocking_kernel");
+}
+
+}  // namespace astrocnn::cuda
