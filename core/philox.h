@@ -48,6 +48,15 @@ ASTRO_HD uint32_t bits(uint64_t seed, uint64_t index) {
   return philox4x32(index >> 2, seed).v[index & 3];
 }
 
+// SplitMix64's finaliser: spreads structured inputs (seed, epoch, batch,
+// image index) into unrelated Philox keys.
+ASTRO_HD uint64_t mix64(uint64_t z) {
+  z += 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
 // Uniform float in [0, 1) from the top 24 bits (exactly representable in float).
 ASTRO_HD float uniform(uint64_t seed, uint64_t index) {
   return static_cast<float>(bits(seed, index) >> 8) * (1.0f / 16777216.0f);

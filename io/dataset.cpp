@@ -11,14 +11,7 @@ namespace astrocnn {
 
 namespace {
 
-// SplitMix64's finaliser: turns structured inputs (seed, epoch, batch) into
-// well-spread Philox keys.
-uint64_t mix64(uint64_t z) {
-  z += 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
+using philox::mix64;
 
 void check_cpu(const char* what, const Tensor& t) {
   ASTRO_CHECK(t.device() == Device::CPU, what, ": data set tensors must be on the CPU, got ",

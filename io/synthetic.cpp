@@ -7,19 +7,14 @@
 #include <exception>
 #include <thread>
 
+#include "core/philox.h"
 #include "io/synth_scene.h"
 
 namespace astrocnn::synth {
 
 namespace {
 
-// SplitMix64's finaliser: spreads structured inputs into unrelated Philox keys.
-uint64_t mix64(uint64_t z) {
-  z += 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
+using philox::mix64;
 
 // Image `index` owns two streams: one for its parameters (the scene), one for
 // its noise, so describe() draws exactly what render() draws.

@@ -20,6 +20,7 @@
 
 #include "core/ops.h"
 #include "core/optim.h"
+#include "temp_dir.h"
 #include "io/hdf5/checkpoint.h"
 #include "layers/layers.h"
 
@@ -28,21 +29,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path = fs::temp_directory_path() /
-           ("astrocnn-ckpt-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using testing::TempDir;
 
 // Conv2d(2->3, 3x3, pad 1) + BatchNorm2d(3) + ReLU + Flatten + Dense(48 -> outputs),
 // on 4x4 images; a fresh random initialisation each call.

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.h"
 #include "io/dataset.h"
 #include "io/hdf5/atomic_write.h"
 #include "io/hdf5/h5_dataset.h"
@@ -28,22 +29,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh directory under the system's temporary directory, removed with its contents.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path = fs::temp_directory_path() /
-           ("astrocnn-h5-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using testing::TempDir;
 
 // n images [c, h, w] whose pixels in image i are i + channel / 10 + k / 1000
 // (k the pixel), labels [i, -i / 2] (regression) or i % 3 (classification):
