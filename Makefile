@@ -8,7 +8,7 @@ CMAKE_ARGS ?=
 
 # Debian 12 packages the build needs (checked with dpkg, installed only when missing).
 DEBIAN_PACKAGES := cmake g++ make libdnnl-dev libhdf5-dev catch2 libbenchmark-dev \
-                   libcli11-dev nlohmann-json3-dev libfmt-dev
+                   libcli11-dev nlohmann-json3-dev libfmt-dev libcairo2-dev python3-h5py
 
 .PHONY: all deps configure build demo test test-asan bench clean
 
@@ -26,7 +26,7 @@ build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
 demo: build
-	$(BUILD)/tools/astrocnn train --demo
+	$(BUILD)/tools/astrocnn train
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

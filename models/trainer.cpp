@@ -1,9 +1,9 @@
 #include "models/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <limits>
 
 #include "core/autograd.h"
 #include "core/ops.h"
@@ -45,52 +45,141 @@ Tensor compute_loss(LossKind kind, const Tensor& outputs, const Tensor& labels) 
   }
 }
 
+// ---- Batch sources ----
+
+std::unique_ptr<BatchSource> training_batches(const Dataset& train, const TrainOptions& options) {
+  auto it = std::make_unique<BatchIterator>(train, options.batch_size, /*shuffle=*/true, options.seed);
+  if (options.noise_sigma > 0) it->set_noise(options.noise_sigma);
+  return std::make_unique<IteratorSource<BatchIterator>>(std::move(it), train.size());
+}
+
+std::unique_ptr<BatchSource> evaluation_batches(const Dataset& data, int64_t batch_size) {
+  auto it = std::make_unique<BatchIterator>(data, batch_size, /*shuffle=*/false, /*seed=*/0);
+  return std::make_unique<IteratorSource<BatchIterator>>(std::move(it), data.size());
+}
+
+SplitRows split_rows(int64_t n, double validation_fraction, uint64_t seed) {
+  // The same arithmetic as split() in io/dataset.cpp (a test checks they agree).
+  ASTRO_CHECK(validation_fraction >= 0 && validation_fraction < 1,
+              "--val-fraction must be in [0, 1), got ", validation_fraction);
+  int64_t n_val = std::llround(validation_fraction * static_cast<double>(n));
+  if (validation_fraction > 0) {
+    ASTRO_CHECK(n >= 2, "a data set of ", n, " images cannot give both a training and a ",
+                "validation part (use --val-fraction 0)");
+    n_val = std::clamp<int64_t>(n_val, 1, n - 1);
+  }
+  std::vector<int64_t> order = permutation(n, seed);
+  SplitRows rows;
+  rows.validation.assign(order.begin(), order.begin() + n_val);
+  rows.train.assign(order.begin() + n_val, order.end());
+  std::sort(rows.validation.begin(), rows.validation.end());
+  std::sort(rows.train.begin(), rows.train.end());
+  return rows;
+}
+
+// ---- Metrics ----
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// Accuracy is defined for class ids and for vote fractions (non-negative
-// rows summing to 1: argmax of the outputs against argmax of the label row);
-// not for other regression targets such as merger parameters.
-bool has_classes(const Dataset& data, LossKind loss) {
-  if (data.labels.dtype() == DType::I64) return true;
-  if (loss == LossKind::Cosine || data.labels.dim() != 2 || data.labels.size(1) < 2) return false;
-  std::vector<double> v = data.labels.to(DType::F64).to_vector<double>();
-  int64_t K = data.labels.size(1);
-  for (size_t row = 0; row < v.size(); row += K) {
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+int64_t argmax(const double* v, int64_t k) {
+  return std::max_element(v, v + k) - v;  // the first maximum wins ties
+}
+
+// Sums what a pass over a split measures, batch by batch, on the host.
+class MetricsAccumulator {
+ public:
+  explicit MetricsAccumulator(LossKind loss) : classes_(loss != LossKind::Cosine) {}
+
+  void add_loss(double batch_loss, int64_t batch_size) { loss_sum_ += batch_loss * batch_size; }
+
+  void add(const Tensor& outputs, const Tensor& labels) {
+    const int64_t n = outputs.size(0), k = outputs.size(1);
+    std::vector<double> out = outputs.to(DType::F64).to_vector<double>();
+    samples_ += n;
+    values_ += n * k;
+    if (labels.dtype() == DType::I64) {
+      std::vector<int64_t> ids = labels.to_vector<int64_t>();
+      for (int64_t i = 0; i < n; ++i) {
+        const double* row = &out[i * k];
+        std::vector<double> p = softmax(row, k);
+        for (int64_t j = 0; j < k; ++j) squared_error_ += sq(p[j] - (j == ids[i] ? 1.0 : 0.0));
+        count(ids[i], argmax(row, k), k);
+      }
+      return;
+    }
+    std::vector<double> y = labels.to(DType::F64).to_vector<double>();
+    for (int64_t i = 0; i < n; ++i) {
+      const double* row = &out[i * k];
+      const double* target = &y[i * k];
+      for (int64_t j = 0; j < k; ++j) squared_error_ += sq(row[j] - target[j]);
+      if (classes_ && !vote_fractions(target, k)) {
+        classes_ = false;  // accuracy is not defined for these targets
+        confusion_.clear();
+      }
+      if (classes_) count(argmax(target, k), argmax(row, k), k);
+    }
+  }
+
+  Metrics finish(double seconds, bool loss_is_summed_mse) const {
+    Metrics m;
+    m.samples = samples_;
+    m.seconds = seconds;
+    if (samples_ == 0) return m;
+    m.images_per_second = samples_ / std::max(seconds, 1e-9);
+    m.loss = loss_sum_ / samples_;
+    if (loss_is_summed_mse) m.loss = std::sqrt(m.loss);
+    m.rmse = std::sqrt(squared_error_ / values_);
+    if (classes_) {
+      int64_t correct = 0;
+      for (size_t c = 0; c < confusion_.size(); ++c) correct += confusion_[c][c];
+      m.accuracy = static_cast<double>(correct) / samples_;
+      m.confusion = confusion_;
+    }
+    return m;
+  }
+
+ private:
+  static double sq(double v) { return v * v; }
+
+  static std::vector<double> softmax(const double* row, int64_t k) {
+    double top = *std::max_element(row, row + k), sum = 0;
+    std::vector<double> p(static_cast<size_t>(k));
+    for (int64_t j = 0; j < k; ++j) sum += p[j] = std::exp(row[j] - top);
+    for (double& v : p) v /= sum;
+    return p;
+  }
+
+  // Vote fractions: at least two non-negative columns summing to 1.
+  static bool vote_fractions(const double* row, int64_t k) {
+    if (k < 2) return false;
     double sum = 0;
-    for (int64_t k = 0; k < K; ++k) {
-      if (v[row + k] < 0) return false;
-      sum += v[row + k];
+    for (int64_t j = 0; j < k; ++j) {
+      if (row[j] < 0) return false;
+      sum += row[j];
     }
-    if (std::abs(sum - 1) > 1e-3) return false;
+    return std::abs(sum - 1) <= 1e-3;
   }
-  return true;
-}
 
-int64_t count_correct(const Tensor& outputs, const Tensor& labels) {
-  std::vector<float> out = outputs.to(DType::F32).to_vector<float>();
-  int64_t N = outputs.size(0), K = outputs.size(1), correct = 0;
-  std::vector<float> lab_f;
-  std::vector<int64_t> lab_i;
-  if (labels.dtype() == DType::I64) lab_i = labels.to_vector<int64_t>();
-  else lab_f = labels.to(DType::F32).to_vector<float>();
-  for (int64_t n = 0; n < N; ++n) {
-    int64_t best = 0;
-    for (int64_t k = 1; k < K; ++k)
-      if (out[n * K + k] > out[n * K + best]) best = k;
-    int64_t truth = 0;
-    if (!lab_i.empty()) {
-      truth = lab_i[n];
-    } else {
-      for (int64_t k = 1; k < K; ++k)
-        if (lab_f[n * K + k] > lab_f[n * K + truth]) truth = k;
+  void count(int64_t truth, int64_t predicted, int64_t k) {
+    if (!classes_) return;
+    if (static_cast<int64_t>(confusion_.size()) < k) {
+      confusion_.resize(static_cast<size_t>(k));
+      for (auto& row : confusion_) row.resize(static_cast<size_t>(k), 0);
     }
-    correct += (best == truth);
+    confusion_[truth][predicted] += 1;
   }
-  return correct;
-}
+
+  bool classes_;  // every label row so far names a class
+  int64_t samples_ = 0, values_ = 0;
+  double loss_sum_ = 0, squared_error_ = 0;
+  std::vector<std::vector<int64_t>> confusion_;
+};
 
 void check_finite(double loss, int64_t epoch) {
   ASTRO_CHECK(std::isfinite(loss), "training diverged: the loss became ", loss, " in epoch ", epoch,
@@ -99,112 +188,146 @@ void check_finite(double loss, int64_t epoch) {
 
 }  // namespace
 
-EvalResult evaluate(Module& model, const Dataset& data, LossKind loss, int64_t batch_size,
-                    Device device) {
-  EvalResult r;
-  if (data.size() == 0) {
-    r.loss = r.accuracy = kNaN;
-    return r;
-  }
+Metrics evaluate(Module& model, BatchSource& data, LossKind loss, Device device) {
   bool was_training = model.is_training();
   model.eval();
   NoGradGuard no_grad;
-  bool classes = has_classes(data, loss);
-  double loss_sum = 0;
-  int64_t correct = 0;
-  BatchIterator it(data, batch_size, /*shuffle=*/false, /*seed=*/0);
+  MetricsAccumulator acc(loss);
+  // RMSE over the whole split is the root of the mean squared error, not the
+  // mean of per-batch roots (which would depend on the batch size).
+  const LossKind summed = loss == LossKind::Rmse ? LossKind::Mse : loss;
+  auto start = Clock::now();
+  data.start_epoch(0);
   Tensor x, y;
-  while (it.next(x, y)) {
-    Tensor xd = x.to(device), yd = y.to(device);
-    Tensor out = model.forward(xd);
-    // RMSE over the whole set is the root of the mean squared error, not the
-    // mean of per-batch roots (which would depend on the batch size).
-    LossKind summed = loss == LossKind::Rmse ? LossKind::Mse : loss;
-    loss_sum += compute_loss(summed, out, yd).item() * x.size(0);
-    if (classes) correct += count_correct(out, y);
-    r.samples += x.size(0);
+  while (data.next(x, y)) {
+    Tensor out = model.forward(x.to(device));
+    acc.add_loss(compute_loss(summed, out, y.to(device)).item(), x.size(0));
+    acc.add(out, y);
   }
   model.train(was_training);
-  r.loss = loss_sum / r.samples;
-  if (loss == LossKind::Rmse) r.loss = std::sqrt(r.loss);
-  r.accuracy = classes ? static_cast<double>(correct) / r.samples : kNaN;
-  return r;
+  return acc.finish(seconds_since(start), loss == LossKind::Rmse);
 }
+
+Metrics evaluate(Module& model, const Dataset& data, LossKind loss, int64_t batch_size,
+                 Device device) {
+  if (data.size() == 0) return Metrics{};
+  auto batches = evaluation_batches(data, batch_size);
+  return evaluate(model, *batches, loss, device);
+}
+
+// ---- The loop ----
 
 Trainer::Trainer(Module& model, const TrainOptions& options)
     : model_(model), options_(options), optimizer_(model.named_parameters(), options.sgd) {
   ASTRO_CHECK(options.epochs > 0, "--epochs must be positive, got ", options.epochs);
   ASTRO_CHECK(options.batch_size > 0, "--batch-size must be positive, got ", options.batch_size);
   ASTRO_CHECK(options.noise_sigma >= 0, "--noise must be >= 0, got ", options.noise_sigma);
-  lr_for_epoch(0);  // validates the schedule name
+  lr_for_epoch(1);  // validates the schedule name
 }
 
 double Trainer::lr_for_epoch(int64_t epoch) const {
   const std::string& s = options_.schedule;
-  if (s == "constant") return ConstantLr(options_.sgd.lr).lr_at(epoch);
-  if (s == "step") return StepLr(options_.sgd.lr, options_.step_size).lr_at(epoch);
-  if (s == "cosine") return CosineLr(options_.sgd.lr, options_.epochs).lr_at(epoch);
+  if (s == "constant") return ConstantLr(options_.sgd.lr).lr_at(epoch - 1);
+  if (s == "step") return StepLr(options_.sgd.lr, options_.step_size).lr_at(epoch - 1);
+  if (s == "cosine") return CosineLr(options_.sgd.lr, options_.epochs).lr_at(epoch - 1);
   throw Error("unknown learning-rate schedule '" + s + "' (known: constant, step, cosine)");
 }
 
-EpochMetrics Trainer::run_epoch(const Dataset& train, const Dataset& val, int64_t epoch) {
-  ASTRO_CHECK(train.size() > 0, "the training set is empty");
+EpochMetrics Trainer::run_epoch(BatchSource& train, BatchSource* validation, int64_t epoch) {
+  ASTRO_CHECK(train.samples() > 0, "the training set is empty");
   EpochMetrics m;
   m.epoch = epoch;
-  m.lr = lr_for_epoch(epoch - 1);
+  m.lr = lr_for_epoch(epoch);
   optimizer_.set_lr(m.lr);
   model_.train();
 
-  // A new shuffle per epoch, reproducible from the run's seed.
-  BatchIterator it(train, options_.batch_size, /*shuffle=*/true, options_.seed);
-  it.reset(epoch);
-  if (options_.noise_sigma > 0) it.set_noise(options_.noise_sigma);
-  auto start = Clock::now();
+  MetricsAccumulator acc(options_.loss);
+  BatchProgress progress;
+  progress.epoch = epoch;
+  progress.batches = train.batches_per_epoch();
   double loss_sum = 0;
-  int64_t seen = 0;
+  auto start = Clock::now();
+  train.start_epoch(epoch);  // the epoch number picks the shuffle and the noise
   Tensor x, y;
-  while (it.next(x, y)) {
-    Tensor xd = x.to(options_.device), yd = y.to(options_.device);
+  while (train.next(x, y)) {
+    Tensor yd = y.to(options_.device);
     optimizer_.zero_grad();
-    Tensor loss = compute_loss(options_.loss, model_.forward(xd), yd);
+    Tensor outputs = model_.forward(x.to(options_.device));
+    Tensor loss = compute_loss(options_.loss, outputs, yd);
     loss.backward();
     optimizer_.step();
     double l = loss.item();
     check_finite(l, epoch);
-    loss_sum += l * x.size(0);
-    seen += x.size(0);
+    acc.add_loss(l, x.size(0));
+    acc.add(outputs.detach(), y);
+    if (on_batch_) {
+      loss_sum += l;
+      progress.batch += 1;
+      progress.images += x.size(0);
+      progress.mean_loss = loss_sum / progress.batch;
+      progress.seconds = seconds_since(start);
+      on_batch_(progress);
+    }
   }
-  m.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  m.train_loss = loss_sum / seen;
-  m.images_per_second = seen / std::max(m.seconds, 1e-9);
-
-  EvalResult v = evaluate(model_, val, options_.loss, options_.batch_size, options_.device);
-  m.val_loss = v.loss;
-  m.val_accuracy = v.accuracy;
+  m.train = acc.finish(seconds_since(start), /*loss_is_summed_mse=*/false);
+  if (validation && validation->samples() > 0)
+    m.validation = evaluate(model_, *validation, options_.loss, options_.device);
   return m;
 }
 
-std::vector<EpochMetrics> Trainer::fit(const Dataset& train, const Dataset& val,
-                                       const std::function<void(const EpochMetrics&)>& on_epoch) {
+EpochMetrics Trainer::run_epoch(const Dataset& train, const Dataset& validation, int64_t epoch) {
+  auto train_batches = training_batches(train, options_);
+  std::unique_ptr<BatchSource> val_batches;
+  if (validation.size() > 0) val_batches = evaluation_batches(validation, options_.batch_size);
+  return run_epoch(*train_batches, val_batches.get(), epoch);
+}
+
+std::vector<EpochMetrics> Trainer::fit(BatchSource& train, BatchSource* validation,
+                                       const std::function<void(const EpochMetrics&)>& on_epoch,
+                                       int64_t first_epoch) {
+  ASTRO_CHECK(first_epoch >= 1, "the first epoch is 1, got ", first_epoch);
   std::vector<EpochMetrics> all;
-  for (int64_t e = 1; e <= options_.epochs; ++e) {
-    all.push_back(run_epoch(train, val, e));
+  for (int64_t e = first_epoch; e <= options_.epochs; ++e) {
+    all.push_back(run_epoch(train, validation, e));
     if (on_epoch) on_epoch(all.back());
   }
   return all;
 }
 
-std::string format_epoch(const EpochMetrics& m, int64_t epochs) {
-  char buf[256];
-  int n = std::snprintf(buf, sizeof buf, "epoch %lld/%lld  lr %.4g  train loss %.4f",
-                        static_cast<long long>(m.epoch), static_cast<long long>(epochs), m.lr,
-                        m.train_loss);
-  if (!std::isnan(m.val_loss))
-    n += std::snprintf(buf + n, sizeof buf - n, "  val loss %.4f", m.val_loss);
-  if (!std::isnan(m.val_accuracy))
-    n += std::snprintf(buf + n, sizeof buf - n, "  val acc %.1f%%", 100 * m.val_accuracy);
-  std::snprintf(buf + n, sizeof buf - n, "  %.1f s", m.seconds);
+std::vector<EpochMetrics> Trainer::fit(const Dataset& train, const Dataset& validation,
+                                       const std::function<void(const EpochMetrics&)>& on_epoch) {
+  auto train_batches = training_batches(train, options_);
+  std::unique_ptr<BatchSource> val_batches;
+  if (validation.size() > 0) val_batches = evaluation_batches(validation, options_.batch_size);
+  return fit(*train_batches, val_batches.get(), on_epoch);
+}
+
+// ---- Text ----
+
+namespace {
+
+// "loss 0.2101 rmse 0.2101 acc 70.2%", leaving out what is not defined.
+std::string describe(const Metrics& m) {
+  char buf[128];
+  int n = std::snprintf(buf, sizeof buf, "loss %.4f", m.loss);
+  if (!std::isnan(m.rmse) && n < static_cast<int>(sizeof buf))
+    n += std::snprintf(buf + n, sizeof buf - n, " rmse %.4f", m.rmse);
+  if (!std::isnan(m.accuracy) && n < static_cast<int>(sizeof buf))
+    std::snprintf(buf + n, sizeof buf - n, " acc %.1f%%", 100 * m.accuracy);
   return buf;
+}
+
+}  // namespace
+
+std::string format_epoch(const EpochMetrics& m, int64_t epochs) {
+  char head[96];
+  std::snprintf(head, sizeof head, "epoch %lld/%lld  lr %.4g  ", static_cast<long long>(m.epoch),
+                static_cast<long long>(epochs), m.lr);
+  std::string line = head + ("train " + describe(m.train));
+  if (m.validation.samples > 0) line += "  val " + describe(m.validation);
+  char tail[64];
+  std::snprintf(tail, sizeof tail, "  %.1f s", m.train.seconds + m.validation.seconds);
+  return line + tail;
 }
 
 std::string format_throughput(const EpochMetrics& m, int workers) {
@@ -212,8 +335,8 @@ std::string format_throughput(const EpochMetrics& m, int workers) {
   std::snprintf(buf, sizeof buf,
                 "[Performance] Epoch %lld takes %.2f seconds. Throughput: %.2f images/sec (per "
                 "worker), %.2f images/sec (total)",
-                static_cast<long long>(m.epoch), m.seconds, m.images_per_second,
-                m.images_per_second * workers);
+                static_cast<long long>(m.epoch), m.train.seconds, m.train.images_per_second,
+                m.train.images_per_second * workers);
   return buf;
 }
 

@@ -1,11 +1,23 @@
-// The training loop: epochs of mini-batch SGD over a Dataset, with a
-// validation pass and per-epoch metrics. The `astrocnn train` command and the
-// demo are thin wrappers over this.
+// The training loop: epochs of mini-batch SGD over a source of batches, with
+// a validation pass and per-epoch metrics for both splits. The `astrocnn
+// train` command and the demo are thin wrappers over this.
+//
+// The data reach the trainer as a BatchSource: an in-memory Dataset
+// (BatchIterator) or an HDF5 file read while training runs
+// (StreamingBatchIterator), which give the same batches for the same rows.
+//
+// Resuming: everything an epoch depends on is (1) the model's state_dict,
+// (2) the optimiser's state, (3) the epoch number (it fixes the shuffle, the
+// noise and the learning rate) and (4) the offset of global_rng() (dropout
+// masks). Restore those four and fit(..., first_epoch) continues exactly
+// where an uninterrupted run would be.
 #pragma once
 #include <cstdint>
 #include <functional>
-#include <iosfwd>
+#include <limits>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/module.h"
@@ -34,48 +46,129 @@ struct TrainOptions {
   Device device = Device::CPU;
 };
 
+// ---- Where batches come from ----
+
+// Mini-batches, one pass per epoch.
+class BatchSource {
+ public:
+  virtual ~BatchSource() = default;
+  virtual void start_epoch(int64_t epoch) = 0;  // rewind to the first batch of `epoch`
+  virtual bool next(Tensor& x, Tensor& y) = 0;  // false once the epoch is over
+  virtual int64_t samples() const = 0;          // images per epoch
+  virtual int64_t batches_per_epoch() const = 0;
+};
+
+// BatchIterator and StreamingBatchIterator, which share one interface, as a
+// BatchSource (the iterator decides shuffling, seed and noise).
+template <class Iterator>
+class IteratorSource final : public BatchSource {
+ public:
+  IteratorSource(std::unique_ptr<Iterator> iterator, int64_t samples)
+      : iterator_(std::move(iterator)), samples_(samples) {}
+  void start_epoch(int64_t epoch) override { iterator_->reset(epoch); }
+  bool next(Tensor& x, Tensor& y) override { return iterator_->next(x, y); }
+  int64_t samples() const override { return samples_; }
+  int64_t batches_per_epoch() const override { return iterator_->batches_per_epoch(); }
+
+ private:
+  std::unique_ptr<Iterator> iterator_;
+  int64_t samples_;
+};
+
+// Training batches of an in-memory set: a new shuffle each epoch drawn from
+// options.seed, and options.noise_sigma noise.
+std::unique_ptr<BatchSource> training_batches(const Dataset& train, const TrainOptions& options);
+// Evaluation batches: every row once, in order, no noise.
+std::unique_ptr<BatchSource> evaluation_batches(const Dataset& data, int64_t batch_size);
+
+// The rows split() puts in each part (each part in increasing order), so that
+// a file can be split without loading it: subset(data, rows.train) equals
+// split(data, fraction, seed).train, and likewise for validation.
+struct SplitRows {
+  std::vector<int64_t> train, validation;
+};
+SplitRows split_rows(int64_t n, double validation_fraction, uint64_t seed);
+
+// ---- Metrics ----
+
+// What one pass over a split measured. NaN marks what is not defined.
+struct Metrics {
+  int64_t samples = 0;
+  // Training: the mean of the batch losses (what SGD minimised). Evaluation:
+  // the loss over the whole split (for rmse the root of the mean squared error).
+  double loss = std::numeric_limits<double>::quiet_NaN();
+  // Fraction of argmax(outputs) == class. Defined for class ids and for vote
+  // fractions (non-negative label rows summing to 1, whose argmax is the class);
+  // NaN for other targets (e.g. merger parameters) and for the cosine loss.
+  double accuracy = std::numeric_limits<double>::quiet_NaN();
+  // Root mean squared error over all outputs: outputs against real-valued
+  // labels; for class ids, softmax probabilities against one-hot labels.
+  double rmse = std::numeric_limits<double>::quiet_NaN();
+  double seconds = 0;
+  double images_per_second = 0;
+  // confusion[true class][predicted class], counts; empty when accuracy is NaN.
+  std::vector<std::vector<int64_t>> confusion;
+};
+
 struct EpochMetrics {
   int64_t epoch = 0;  // 1-based
   double lr = 0;
-  double train_loss = 0;
-  double val_loss = 0;       // NaN without a validation set
-  double val_accuracy = 0;   // fraction; argmax of outputs vs argmax (or id) of labels; NaN for cosine/regression without classes
-  double seconds = 0;        // training part of the epoch
-  double images_per_second = 0;
+  Metrics train;       // during the epoch's updates (dropout on, weights moving)
+  Metrics validation;  // after the epoch, in eval mode; samples == 0 without a validation set
 };
 
-struct EvalResult {
-  double loss = 0;
-  double accuracy = 0;
-  int64_t samples = 0;
-};
+// Metrics of `model` (in eval mode, no gradients) over one pass of `data`.
+// The model's train/eval mode is left as it was.
+Metrics evaluate(Module& model, BatchSource& data, LossKind loss, Device device = Device::CPU);
+Metrics evaluate(Module& model, const Dataset& data, LossKind loss, int64_t batch_size,
+                 Device device = Device::CPU);
 
-// Mean loss and accuracy of `model` (in eval mode, no gradients) over `data`.
-EvalResult evaluate(Module& model, const Dataset& data, LossKind loss, int64_t batch_size,
-                    Device device = Device::CPU);
+// ---- The loop ----
+
+// Reported after each training batch (e.g. for a progress bar).
+struct BatchProgress {
+  int64_t epoch = 0;
+  int64_t batch = 0;    // 1-based
+  int64_t batches = 0;  // in this epoch
+  double mean_loss = 0; // over the epoch's batches so far
+  double seconds = 0;   // since the epoch started
+  int64_t images = 0;   // seen so far this epoch
+};
 
 class Trainer {
  public:
   Trainer(Module& model, const TrainOptions& options);
 
-  // One epoch over `train` then a pass over `val` (skipped when val is empty).
-  EpochMetrics run_epoch(const Dataset& train, const Dataset& val, int64_t epoch);
+  // One epoch of SGD over `train`, then a pass over `validation` (skipped when
+  // it is null or empty).
+  EpochMetrics run_epoch(BatchSource& train, BatchSource* validation, int64_t epoch);
+  EpochMetrics run_epoch(const Dataset& train, const Dataset& validation, int64_t epoch);
 
-  // All epochs; `on_epoch` (optional) sees each epoch's metrics as it ends.
-  std::vector<EpochMetrics> fit(const Dataset& train, const Dataset& val,
+  // Epochs first_epoch..options.epochs; `on_epoch` (optional) sees each
+  // epoch's metrics as it ends. first_epoch > 1 continues a run whose model,
+  // optimiser and global_rng() offset were restored (see the top of the file).
+  std::vector<EpochMetrics> fit(BatchSource& train, BatchSource* validation,
+                                const std::function<void(const EpochMetrics&)>& on_epoch = {},
+                                int64_t first_epoch = 1);
+  std::vector<EpochMetrics> fit(const Dataset& train, const Dataset& validation,
                                 const std::function<void(const EpochMetrics&)>& on_epoch = {});
 
+  void set_batch_callback(std::function<void(const BatchProgress&)> on_batch) {
+    on_batch_ = std::move(on_batch);
+  }
+
   SGD& optimizer() { return optimizer_; }
+  const TrainOptions& options() const { return options_; }
+  double lr_for_epoch(int64_t epoch) const;  // epoch 1-based
 
  private:
-  double lr_for_epoch(int64_t epoch) const;
-
   Module& model_;
   TrainOptions options_;
   SGD optimizer_;
+  std::function<void(const BatchProgress&)> on_batch_;
 };
 
-// "epoch 3/10  lr 0.0100  train loss 0.2101  val loss 0.2213  val acc 71.3%  2.1 s"
+// "epoch 3/10  lr 0.01  train loss 0.2101 acc 70.2%  val loss 0.2213 acc 71.3%  2.1 s"
 std::string format_epoch(const EpochMetrics& m, int64_t epochs);
 // The throughput line the DeepGalaxy users parse:
 // "[Performance] Epoch 3 takes 10.99 seconds. Throughput: 23.21 images/sec (per worker), 92.82 images/sec (total)"

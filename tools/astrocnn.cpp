@@ -1,3 +1,63 @@
-// astrocnn command line (placeholder main, replaced by the CLI work).
+// astrocnn: train and run CNNs on astronomical images.
+//   astrocnn info            what this build and machine offer
+//   astrocnn synth [...]     write a built-in synthetic data set to an HDF5 file
+//   astrocnn train [...]     train a network (built-in synthetic galaxies by default)
+//   astrocnn eval [...]      metrics of a checkpoint on a data file
+//   astrocnn predict [...]   a checkpoint's outputs for every image of a file, as CSV
+#include <CLI/CLI.hpp>
+
 #include <cstdio>
-int main() { std::puts("astrocnn " ASTROCNN_VERSION); return 0; }
+#include <exception>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "tools/commands.h"
+
+namespace {
+
+// Error messages go out as one line, whatever they hold.
+std::string one_line(std::string message) {
+  for (char& c : message)
+    if (c == '\n' || c == '\r') c = ' ';
+  return message;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"astrocnn " ASTROCNN_VERSION ": convolutional networks for astronomical images"};
+  app.require_subcommand(1);
+  using namespace astrocnn::cli;
+  set_command_line(argc, argv);
+  std::vector<Command> commands;
+  for (auto add : {add_info_command, add_synth_command, add_train_command, add_eval_command,
+                   add_predict_command})
+    commands.push_back(add(app));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // One line, exit status 2, like every other bad input.
+    std::fprintf(stderr, "astrocnn: error: %s (see --help)\n", one_line(e.what()).c_str());
+    return 2;
+  }
+  try {
+    for (auto& c : commands)
+      if (c.subcommand->parsed()) return c.run();
+    return 2;
+  } catch (const astrocnn::Error& e) {
+    std::fprintf(stderr, "astrocnn: error: %s\n", one_line(e.what()).c_str());
+    return 2;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "astrocnn: error: out of memory (try a smaller --batch-size)\n");
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "astrocnn: internal error: %s\n", one_line(e.what()).c_str());
+    return 1;
+  }
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The astrocnn command line: a short training run whose loss falls, `info`,
+# and bad input giving one error line with exit status 2.
+# Usage: train_and_errors.sh PATH/TO/astrocnn
+source "$(dirname "$0")/testlib.bash" "$@"
+
+"$bin" info >"$tmp/info" || fail "info exited $?"
+grep -q "^astrocnn " "$tmp/info" || fail "info has no version line"
+grep -q "reference" "$tmp/info" || fail "info does not list the reference backend"
+
+# --help on every subcommand.
+for sub in info synth train eval predict; do
+  "$bin" "$sub" --help >"$tmp/help" 2>&1 || fail "$sub --help exited $?"
+  grep -q "^Usage: .* $sub" "$tmp/help" || fail "$sub --help: $(head -3 "$tmp/help")"
+done
+grep -q -- "--resume" <("$bin" train --help) || fail "train --help does not list --resume"
+
+expect_error 2 "unknown model 'nope'" -- train --model nope -n 20 --epochs 1
+expect_error 2 "unknown loss 'bogus'" -- train --loss bogus -n 20 --epochs 1
+expect_error 2 "epochs must be positive" -- train --epochs 0 -n 20
+expect_error 2 "batch-size must be positive" -- train --batch-size -3 -n 20 --epochs 1
+expect_error 2 "device must be cpu or cuda" -- train --device tpu -n 20 --epochs 1
+expect_error 2 "needs integer class labels" -- train --loss xent -n 20 --epochs 1
+expect_error 2 "error" -- train --no-such-option
+expect_error 2 "error" -- frobnicate
+
+# A short run on built-in data: the training loss of the last epoch is below the first.
+run="$tmp/run"
+"$bin" train --model small --lr 0.02 -n 240 --size 16 --epochs 4 --batch-size 16 --seed 3 --out "$run" \
+  >"$tmp/train" 2>&1 || fail "train exited $?: $(cat "$tmp/train")"
+grep -q "^\[Performance\] Epoch 4 takes .* seconds. Throughput: .* images/sec (per worker), .* images/sec (total)" "$tmp/train" \
+  || fail "no throughput line: $(cat "$tmp/train")"
+# metrics.csv: a header, then a train and a validation row per epoch.
+[ "$(wc -l <"$run/metrics.csv")" -eq 9 ] || fail "metrics.csv should have a header and 8 rows: $(cat "$run/metrics.csv")"
+first=$(metric_column "$run/metrics.csv" train 3 | head -1)
+last=$(metric_column "$run/metrics.csv" train 3 | tail -1)
+awk -v a="$first" -v b="$last" 'BEGIN { exit !(b < a) }' || fail "train loss did not fall: $first -> $last"
+echo "cli: all checks passed (loss $first -> $last)"

@@ -1,0 +1,74 @@
+// `astrocnn info`: version, backends found, CPU ISA, GPUs.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "kernels/backend.h"
+#include "tools/commands.h"
+#include "tools/run_config.h"
+#if defined(ASTROCNN_HAVE_ONEDNN)
+#include "kernels/cpu/onednn_backend.h"
+#endif
+#if defined(ASTROCNN_HAVE_CUDA)
+#include "kernels/cuda/cuda_api.h"
+#endif
+
+namespace astrocnn::cli {
+namespace {
+
+// The CPU model and the vector ISA extensions that matter for the kernels, from /proc/cpuinfo.
+std::string cpu_description() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line, model = "unknown CPU", flags;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0 && model == "unknown CPU") model = line.substr(line.find(':') + 2);
+    if (line.rfind("flags", 0) == 0 && flags.empty()) flags = " " + line.substr(line.find(':') + 1) + " ";
+  }
+  std::string isa;
+  for (const char* f : {"sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512_vnni",
+                        "avx512_bf16", "amx_tile"})
+    if (flags.find(std::string(" ") + f + " ") != std::string::npos) isa += std::string(isa.empty() ? "" : " ") + f;
+  return model + " (" + std::to_string(std::thread::hardware_concurrency()) + " hardware threads; " +
+         (isa.empty() ? "no SIMD flags found" : isa) + ")";
+}
+
+}  // namespace
+
+Command add_info_command(CLI::App& app) {
+  CLI::App* sub = app.add_subcommand("info", "Show the version, the backends this build has, the CPU and the GPUs");
+  return {sub, [] {
+    std::printf("astrocnn %s\n", ASTROCNN_VERSION);
+    std::printf("cpu:       %s\n", cpu_description().c_str());
+    std::printf("backends:  reference (always)\n");
+#if defined(ASTROCNN_HAVE_ONEDNN)
+    std::printf("           cpu-onednn (oneDNN, %d threads)%s\n", cpu_threads(),
+                reference_backend_forced() ? " -- overridden: ASTROCNN_BACKEND=reference" : " -- default on the CPU");
+#else
+    std::printf("           cpu-onednn: not built (oneDNN was not found at configure time)\n");
+#endif
+#if defined(ASTROCNN_HAVE_CUDA)
+    std::printf("           cuda: %s\n", cuda_device_summary().c_str());
+#else
+    std::printf("           cuda: not built (nvcc was not found at configure time)\n");
+#endif
+    std::printf("cpu ops run on: %s\n", backend_for(Device::CPU).name().c_str());
+#if defined(ASTROCNN_HAVE_HDF5)
+    std::printf("hdf5:      yes (data files, checkpoints)\n");
+#else
+    std::printf("hdf5:      no (built without HDF5: only built-in data, no checkpoints)\n");
+#endif
+#if defined(ASTROCNN_HAVE_CAIRO)
+    std::printf("plots:     curves.png (cairo)\n");
+#else
+    std::printf("plots:     none (built without cairo)\n");
+#endif
+    std::printf("commit:    %s\n", git_commit().c_str());
+    return 0;
+  }};
+}
+
+}  // namespace astrocnn::cli

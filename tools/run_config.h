@@ -1,0 +1,97 @@
+// What a training run is: its options (every `astrocnn train` option), the
+// model it builds and the per-epoch history, as the JSON that config.json and
+// the checkpoints' /meta "config" attribute hold:
+//
+//   {
+//     "astrocnn_version": "0.1.0", "git_commit": "14787c0...", "command": "astrocnn train ...",
+//     "options": { "model": "small", "epochs": 8, ... },   // keyed by long option name
+//     "model":   { "name": "small", "in_channels": 1, "outputs": 5, "image_size": 32,
+//                  "small_input_stem": false, "dropout": 0.5, "parameters": 52389 },
+//     "loss": "rmse",
+//     "data":    { "source": ..., "images": N, "channels": C, "height": H, "width": W,
+//                  "class_labels": false, "label_width": 5, "label_names": [...],
+//                  "task": ..., "train_images": ..., "validation_images": ... },
+//     "backend": "cpu-onednn", "cpu_threads": 2,
+//     // checkpoints only: where the run stands
+//     "state":   { "epoch": 3, "rng_seed": 1, "rng_offset": 123456,
+//                  "best_validation_loss": 0.21, "best_epoch": 2, "history": [ ... ] }
+//   }
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/models.h"
+#include "models/trainer.h"
+
+namespace astrocnn::cli {
+
+using nlohmann::json;
+
+// Every option of `astrocnn train`, named as on the command line.
+struct TrainArgs {
+  // The defaults are `make demo`: the Huertas-Company net on 1000 built-in
+  // 64x64 morphology images for 6 epochs (under a minute on 2 cores).
+  std::string model = "huertas";
+  bool small_stem = false;
+  int64_t outputs = 0;     // 0: from the data
+  double dropout = 0.5;
+  std::string file;        // empty: the built-in synthetic set below
+  std::string kind = "morphology";
+  int64_t images = 1000;
+  int64_t size = 64;
+  std::string loss;         // empty: from the data (default_loss)
+  int64_t epochs = 6;
+  int64_t batch_size = 32;
+  double lr = 0.1;
+  double momentum = 0.9;
+  double weight_decay = 0;
+  bool nesterov = false;
+  std::string schedule = "constant";
+  int64_t step_size = 10;
+  double noise = 0;
+  uint64_t seed = 1;
+  double val_fraction = 0.2;
+  std::string device = "cpu";
+  int threads = 0;
+  std::string out;  // empty: runs/<model>-<date>-<time>
+  bool resume = false;
+};
+
+// "options": every TrainArgs field under its long option name ("batch-size").
+// -f is stored as an absolute path, so a run resumes from any directory.
+json options_to_json(const TrainArgs& args);
+// The inverse; keys that are missing keep their defaults.
+TrainArgs options_from_json(const json& options);
+
+struct ModelSpec {
+  std::string name;
+  models::ModelOptions options;
+};
+json model_to_json(const ModelSpec& spec, int64_t parameters);
+ModelSpec model_from_json(const json& model);
+
+// Per-epoch metrics and back; NaN is stored as null.
+json history_to_json(const std::vector<EpochMetrics>& history);
+std::vector<EpochMetrics> history_from_json(const json& history);
+
+// The commit the binary was configured from ("unknown" outside a git checkout);
+// taken by CMake at configure time (`git describe --always --dirty`).
+std::string git_commit();
+
+// Reads `key` of an object as T, or throws an Error naming `what` and the key.
+template <class T>
+T json_get(const json& object, const std::string& key, const std::string& what) {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null())
+    throw Error(what + " has no \"" + key + "\"");
+  try {
+    return it->get<T>();
+  } catch (const json::exception&) {
+    throw Error(what + ": \"" + key + "\" has the wrong type (" + it->dump() + ")");
+  }
+}
+
+}  // namespace astrocnn::cli

@@ -1,0 +1,154 @@
+#include "tools/train_setup.h"
+
+#include <CLI/CLI.hpp>
+
+#include <ctime>
+#include <filesystem>
+#include <set>
+#include <utility>
+
+#include "core/error.h"
+#include "io/synthetic.h"
+#include "models/models.h"
+#include "tools/commands.h"
+
+namespace astrocnn::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Options that may differ from the original run when it is resumed.
+const std::set<std::string> kResumeMayChange = {"out", "resume", "epochs", "threads", "device"};
+
+void check_model_name(const std::string& name) {
+  std::string known;
+  for (const std::string& n : models::model_names()) {
+    if (n == name) return;
+    known += (known.empty() ? "" : ", ") + n;
+  }
+  throw Error("--model: unknown model '" + name + "' (known: " + known + ")");
+}
+
+}  // namespace
+
+// runs/<model>-<date>-<time>, made unique with a suffix.
+std::string default_run_directory(const std::string& model) {
+  std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
+  std::string base = "runs/" + model + "-" + stamp, path = base;
+  std::error_code ec;
+  for (int i = 2; fs::exists(path, ec); ++i) path = base + "-" + std::to_string(i);
+  return path;
+}
+
+// --resume: the original run's options, with the few that may change taken
+// from the command line. Any other option given must repeat the original value.
+TrainArgs merge_resumed_options(const TrainArgs& given, const CLI::App& sub, const json& stored_options,
+                                const std::string& checkpoint) {
+  json now = options_to_json(given);
+  for (const CLI::Option* opt : sub.get_options()) {
+    if (opt->count() == 0 || opt->get_lnames().empty()) continue;
+    const std::string& name = opt->get_lnames().front();
+    if (kResumeMayChange.count(name) || !now.contains(name)) continue;
+    json before = stored_options.contains(name) ? stored_options[name] : json(nullptr);
+    if (before != now[name])
+      throw Error("--resume: --" + name + " " + now[name].dump() + " differs from the run in " +
+                  checkpoint + " (" + before.dump() + "); a resumed run keeps its options " +
+                  "(only --epochs, --threads and --device may change)");
+  }
+  TrainArgs merged = options_from_json(stored_options);
+  merged.out = given.out;
+  merged.resume = true;
+  if (sub.get_option("--epochs")->count()) merged.epochs = given.epochs;
+  if (sub.get_option("--threads")->count()) merged.threads = given.threads;
+  if (sub.get_option("--device")->count()) merged.device = given.device;
+  return merged;
+}
+
+// The options that need no data, checked before the data are made or read.
+TrainOptions check_options(const TrainArgs& a) {
+  check_model_name(a.model);
+  parse_option("--kind", [&] { return synth::parse_kind(a.kind); });
+  TrainOptions opt;
+  if (!a.loss.empty()) opt.loss = parse_option("--loss", [&] { return parse_loss(a.loss); });
+  ASTRO_CHECK(a.epochs > 0, "--epochs must be positive, got ", a.epochs);
+  ASTRO_CHECK(a.batch_size > 0, "--batch-size must be positive, got ", a.batch_size);
+  ASTRO_CHECK(a.val_fraction >= 0 && a.val_fraction < 1, "--val-fraction must be in [0, 1), got ",
+              a.val_fraction);
+  ASTRO_CHECK(a.schedule == "constant" || a.schedule == "step" || a.schedule == "cosine",
+              "--schedule: unknown learning-rate schedule '", a.schedule,
+              "' (known: constant, step, cosine)");
+  apply_threads(a.threads);
+  opt.device = parse_device(a.device);
+  opt.epochs = a.epochs;
+  opt.batch_size = a.batch_size;
+  opt.sgd.lr = a.lr;
+  opt.sgd.momentum = a.momentum;
+  opt.sgd.weight_decay = a.weight_decay;
+  opt.sgd.nesterov = a.nesterov;
+  opt.schedule = a.schedule;
+  opt.step_size = a.step_size;
+  opt.noise_sigma = a.noise;
+  opt.seed = a.seed;
+  return opt;
+}
+
+std::unique_ptr<DataSource> open_data(const TrainArgs& a) {
+  if (!a.file.empty()) return DataSource::file(a.file);
+  synth::SynthOptions so;
+  so.kind = synth::parse_kind(a.kind);
+  so.n = a.images;
+  so.size = a.size;
+  so.seed = a.seed;
+  so.num_threads = 0;  // the images do not depend on it
+  return DataSource::builtin(so);
+}
+
+int64_t model_outputs(const TrainArgs& a, const DataInfo& d) {
+  if (!d.class_labels) {
+    ASTRO_CHECK(a.outputs == 0 || a.outputs == d.label_width, "--outputs ", a.outputs,
+                " differs from the ", d.label_width, " label columns of ", d.name);
+    return d.label_width;
+  }
+  int64_t classes = static_cast<int64_t>(d.label_names.size());
+  if (a.outputs > 0) {
+    ASTRO_CHECK(a.outputs >= classes, "--outputs ", a.outputs, " is fewer than the ", classes,
+                " classes of ", d.name);
+    return a.outputs;
+  }
+  ASTRO_CHECK(classes > 0, d.name, " has class ids but no label_names attribute, so the number ",
+              "of classes is unknown: give --outputs");
+  return classes;
+}
+
+json data_to_json(const DataInfo& d, const SplitRows& rows) {
+  return json{{"source", d.name},
+              {"images", d.images},
+              {"channels", d.channels},
+              {"height", d.height},
+              {"width", d.width},
+              {"class_labels", d.class_labels},
+              {"label_width", d.label_width},
+              {"label_names", d.label_names},
+              {"task", d.task},
+              {"train_images", static_cast<int64_t>(rows.train.size())},
+              {"validation_images", static_cast<int64_t>(rows.validation.size())}};
+}
+
+// --resume must see the same data as the run it continues.
+void check_same_data(const json& stored, const DataInfo& d, const std::string& checkpoint) {
+  const std::pair<const char*, int64_t> now[] = {{"images", d.images},
+                                                 {"channels", d.channels},
+                                                 {"height", d.height},
+                                                 {"width", d.width},
+                                                 {"label_width", d.label_width}};
+  for (const auto& [key, value] : now) {
+    int64_t before = json_get<int64_t>(stored, key, "the run's data description in " + checkpoint);
+    ASTRO_CHECK(value == before, "--resume: ", d.name, " has ", key, " = ", value, " but the run in ",
+                checkpoint, " trained on data with ", key, " = ", before);
+  }
+}
+
+}  // namespace astrocnn::cli

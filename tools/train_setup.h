@@ -1,0 +1,41 @@
+// The checks `astrocnn train` makes before it writes anything, and the
+// pieces of a run's configuration they produce (tools/cmd_train.cpp).
+#pragma once
+#include <memory>
+#include <string>
+
+#include "models/trainer.h"
+#include "tools/data_source.h"
+#include "tools/run_config.h"
+
+namespace CLI { class App; }
+
+namespace astrocnn::cli {
+
+// runs/<model>-<date>-<time>, made unique with a suffix.
+std::string default_run_directory(const std::string& model);
+
+// --resume: the original run's options (stored_options, from its checkpoint),
+// with --epochs, --threads and --device taken from the command line when
+// given. Any other option given must repeat the original value.
+TrainArgs merge_resumed_options(const TrainArgs& given, const CLI::App& sub,
+                                const json& stored_options, const std::string& checkpoint);
+
+// The options that need no data, checked before the data are made or read;
+// applies --threads and returns the trainer's options.
+TrainOptions check_options(const TrainArgs& a);
+
+// -f FILE, or the built-in set of --kind, -n, --size and --seed.
+std::unique_ptr<DataSource> open_data(const TrainArgs& a);
+
+// The model's outputs: one per label column, or one per class (--outputs may
+// give more classes than the file names).
+int64_t model_outputs(const TrainArgs& a, const DataInfo& d);
+
+// config.json's "data" section.
+json data_to_json(const DataInfo& d, const SplitRows& rows);
+
+// --resume must see the same data as the run it continues (the section above).
+void check_same_data(const json& stored, const DataInfo& d, const std::string& checkpoint);
+
+}  // namespace astrocnn::cli
