@@ -97,10 +97,9 @@ std::vector<int64_t> permutation(int64_t n, uint64_t seed) {
   return p;
 }
 
-Split split(const Dataset& data, double validation_fraction, uint64_t seed) {
+SplitRows split_rows(int64_t n, double validation_fraction, uint64_t seed) {
   ASTRO_CHECK(validation_fraction >= 0 && validation_fraction < 1,
               "split: validation_fraction must be in [0, 1), got ", validation_fraction);
-  const int64_t n = data.size();
   int64_t n_val = std::llround(validation_fraction * static_cast<double>(n));
   if (validation_fraction > 0) {
     ASTRO_CHECK(n >= 2, "split: a data set of ", n, " rows cannot give both a training and a "
@@ -108,10 +107,17 @@ Split split(const Dataset& data, double validation_fraction, uint64_t seed) {
     n_val = std::clamp<int64_t>(n_val, 1, n - 1);
   }
   std::vector<int64_t> order = permutation(n, seed);
-  std::vector<int64_t> val(order.begin(), order.begin() + n_val), train(order.begin() + n_val, order.end());
-  std::sort(val.begin(), val.end());
-  std::sort(train.begin(), train.end());
-  return {subset(data, train), subset(data, val)};
+  SplitRows rows;
+  rows.validation.assign(order.begin(), order.begin() + n_val);
+  rows.train.assign(order.begin() + n_val, order.end());
+  std::sort(rows.validation.begin(), rows.validation.end());
+  std::sort(rows.train.begin(), rows.train.end());
+  return rows;
+}
+
+Split split(const Dataset& data, double validation_fraction, uint64_t seed) {
+  SplitRows rows = split_rows(data.size(), validation_fraction, seed);
+  return {subset(data, rows.train), subset(data, rows.validation)};
 }
 
 Tensor argmax_labels(const Tensor& labels) {

@@ -36,6 +36,14 @@ struct Split {
 };
 Split split(const Dataset& data, double validation_fraction, uint64_t seed);
 
+// The rows split() puts in each part (each part in increasing order), so that
+// a file can be split without loading it: subset(data, rows.train) equals
+// split(data, fraction, seed).train, and likewise for validation.
+struct SplitRows {
+  std::vector<int64_t> train, validation;
+};
+SplitRows split_rows(int64_t n, double validation_fraction, uint64_t seed);
+
 // Class ids from per-class scores or vote fractions: float [N, K] -> int64 [N]
 // (the first maximum wins ties). int64 [N] labels are returned as a copy.
 Tensor argmax_labels(const Tensor& labels);

@@ -58,24 +58,6 @@ std::unique_ptr<BatchSource> evaluation_batches(const Dataset& data, int64_t bat
   return std::make_unique<IteratorSource<BatchIterator>>(std::move(it), data.size());
 }
 
-SplitRows split_rows(int64_t n, double validation_fraction, uint64_t seed) {
-  // The same arithmetic as split() in io/dataset.cpp (a test checks they agree).
-  ASTRO_CHECK(validation_fraction >= 0 && validation_fraction < 1,
-              "--val-fraction must be in [0, 1), got ", validation_fraction);
-  int64_t n_val = std::llround(validation_fraction * static_cast<double>(n));
-  if (validation_fraction > 0) {
-    ASTRO_CHECK(n >= 2, "a data set of ", n, " images cannot give both a training and a ",
-                "validation part (use --val-fraction 0)");
-    n_val = std::clamp<int64_t>(n_val, 1, n - 1);
-  }
-  std::vector<int64_t> order = permutation(n, seed);
-  SplitRows rows;
-  rows.validation.assign(order.begin(), order.begin() + n_val);
-  rows.train.assign(order.begin() + n_val, order.end());
-  std::sort(rows.validation.begin(), rows.validation.end());
-  std::sort(rows.train.begin(), rows.train.end());
-  return rows;
-}
 
 // ---- Metrics ----
 

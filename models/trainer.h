@@ -81,13 +81,6 @@ std::unique_ptr<BatchSource> training_batches(const Dataset& train, const TrainO
 // Evaluation batches: every row once, in order, no noise.
 std::unique_ptr<BatchSource> evaluation_batches(const Dataset& data, int64_t batch_size);
 
-// The rows split() puts in each part (each part in increasing order), so that
-// a file can be split without loading it: subset(data, rows.train) equals
-// split(data, fraction, seed).train, and likewise for validation.
-struct SplitRows {
-  std::vector<int64_t> train, validation;
-};
-SplitRows split_rows(int64_t n, double validation_fraction, uint64_t seed);
 
 // ---- Metrics ----
 

@@ -275,7 +275,7 @@ TEST_CASE("split_rows gives the rows split() puts in each part", "[trainer]") {
               s.validation.labels.to_vector<float>());
     }
   }
-  CHECK_THROWS_WITH(split_rows(10, 1.0, 0), Catch::Contains("--val-fraction must be in [0, 1)"));
+  CHECK_THROWS_WITH(split_rows(10, 1.0, 0), Catch::Contains("validation_fraction must be in [0, 1)"));
   CHECK_THROWS_WITH(split_rows(1, 0.2, 0), Catch::Contains("cannot give both"));
 }
 

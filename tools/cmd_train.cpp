@@ -186,6 +186,10 @@ int run_train(TrainArgs a, const CLI::App& sub) {
     check_images_fit(info, spec, "checkpoint '" + checkpoint + "'");
     check_labels_fit(info, spec, "checkpoint '" + checkpoint + "'");
   }
+  ASTRO_CHECK(a.val_fraction >= 0 && a.val_fraction < 1, "--val-fraction must be in [0, 1), got ",
+              a.val_fraction);
+  ASTRO_CHECK(a.val_fraction == 0 || info.images >= 2, "a data set of ", info.images,
+              " images cannot give both a training and a validation part (use --val-fraction 0)");
   SplitRows rows = split_rows(info.images, a.val_fraction, a.seed);
 
   manual_seed(a.seed);  // the initial weights, then dropout, draw from the global stream
