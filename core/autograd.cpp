@@ -30,7 +30,10 @@ void record(std::shared_ptr<Node> node, std::vector<Tensor> inputs, Tensor& outp
 
 void accumulate_grad(std::shared_ptr<TensorImpl>& acc, const Tensor& g) {
   if (!acc) {
-    acc = g.clone().impl_ptr();  // a private copy: g may be shared with other gradients
+    // Share g rather than copy it: gradients are never written in place (a
+    // sum below makes a new tensor), so sharing storage with another gradient
+    // is safe, and it saves a copy of every gradient.
+    acc = g.detach().impl_ptr();
     return;
   }
   Tensor a(acc);
