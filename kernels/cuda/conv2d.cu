@@ -2,13 +2,13 @@
 // numbered versions (conv_v*.cu; environment variable ASTROCNN_CONV_VERSION
 // or set_conv_version, default v2, the implicit GEMM) and the bias gradient,
 // which every version shares.
-#include <atomic>
-#include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "kernels/cuda/conv2d_versions.cuh"
 #include "kernels/cuda/cuda_backend.h"
 #include "kernels/cuda/cuda_common.cuh"
+#include "kernels/cuda/version_choice.h"
 
 namespace astrocnn {
 namespace cuda {
@@ -30,30 +30,16 @@ const ConvVersion kVersions[] = {
     {"v2_implicit_gemm", conv_v2_forward, conv_v2_backward_data, conv_v2_backward_weights},
 };
 constexpr int kVersionCount = static_cast<int>(sizeof(kVersions) / sizeof(kVersions[0]));
-constexpr int kDefaultVersion = 2;
 
-std::string known_versions() {
-  std::string s;
-  for (int v = 1; v <= kVersionCount; ++v)
-    s += (v > 1 ? ", " : "") + std::to_string(v) + " (" + kVersions[v - 1].name + ")";
-  return s;
+std::vector<std::string> version_names() {
+  std::vector<std::string> names;
+  for (const ConvVersion& v : kVersions) names.push_back(v.name);
+  return names;
 }
 
-void check_version(int v, const char* where) {
-  ASTRO_CHECK(v >= 1 && v <= kVersionCount, where, ": unknown convolution version ", v,
-              "; known: ", known_versions());
-}
-
-std::atomic<int> g_version{0};  // 0: not chosen yet (the environment is read on first use)
-
-int version_from_environment() {
-  const char* env = std::getenv("ASTROCNN_CONV_VERSION");
-  if (!env || !*env) return kDefaultVersion;
-  char* end = nullptr;
-  const long v = std::strtol(env, &end, 10);
-  ASTRO_CHECK(end && *end == '\0' && v >= 1 && v <= kVersionCount, "ASTROCNN_CONV_VERSION='", env,
-              "' is not a convolution version; known: ", known_versions());
-  return static_cast<int>(v);
+VersionChoice& choice() {
+  static VersionChoice c("convolution", "ASTROCNN_CONV_VERSION", version_names(), 2 /* v2: the implicit GEMM */);
+  return c;
 }
 
 const ConvVersion& current() { return kVersions[conv_version() - 1]; }
@@ -102,25 +88,9 @@ ConvShape conv_shape(const Conv2dParams& p) {
 }  // namespace cuda
 
 int conv_version_count() { return cuda::kVersionCount; }
-
-int conv_version() {
-  int v = cuda::g_version.load();
-  if (v == 0) {
-    v = cuda::version_from_environment();
-    cuda::g_version.store(v);
-  }
-  return v;
-}
-
-void set_conv_version(int version) {
-  if (version != 0) cuda::check_version(version, "set_conv_version");
-  cuda::g_version.store(version == 0 ? cuda::version_from_environment() : version);
-}
-
-std::string conv_version_name(int version) {
-  cuda::check_version(version, "conv_version_name");
-  return cuda::kVersions[version - 1].name;
-}
+int conv_version() { return cuda::choice().current(); }
+void set_conv_version(int version) { cuda::choice().set(version, "set_conv_version"); }
+std::string conv_version_name(int version) { return cuda::choice().name(version, "conv_version_name"); }
 
 void CudaBackend::conv2d_forward(const Conv2dParams& p, const Tensor& x, const Tensor& w,
                                  const Tensor* bias, Tensor& y) {

@@ -1,13 +1,13 @@
 // Choosing among the SGEMM versions (sgemm_v*.cu): a table of versions, the
 // current choice (environment variable ASTROCNN_SGEMM_VERSION or
 // set_sgemm_version, default v4), and the checked entry points.
-#include <atomic>
-#include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "kernels/cuda/cuda_api.h"
 #include "kernels/cuda/cuda_common.cuh"
 #include "kernels/cuda/sgemm.cuh"
+#include "kernels/cuda/version_choice.h"
 
 namespace astrocnn {
 namespace cuda {
@@ -27,31 +27,16 @@ const SgemmVersion kVersions[] = {
     {"v5_tf32_wmma", sgemm_v5_tf32_wmma, true},
 };
 constexpr int kVersionCount = static_cast<int>(sizeof(kVersions) / sizeof(kVersions[0]));
-constexpr int kDefaultVersion = 4;  // the fastest exact-FP32 version; TF32 is opt-in
 
-std::string known_versions() {
-  std::string s;
-  for (int v = 1; v <= kVersionCount; ++v)
-    s += (v > 1 ? ", " : "") + std::to_string(v) + " (" + kVersions[v - 1].name + ")";
-  return s;
+std::vector<std::string> version_names() {
+  std::vector<std::string> names;
+  for (const SgemmVersion& v : kVersions) names.push_back(v.name);
+  return names;
 }
 
-void check_version(int v, const char* where) {
-  ASTRO_CHECK(v >= 1 && v <= kVersionCount, where, ": unknown SGEMM version ", v, "; known: ",
-              known_versions());
-}
-
-// 0: not chosen yet (the environment is read on first use).
-std::atomic<int> g_version{0};
-
-int version_from_environment() {
-  const char* env = std::getenv("ASTROCNN_SGEMM_VERSION");
-  if (!env || !*env) return kDefaultVersion;
-  char* end = nullptr;
-  const long v = std::strtol(env, &end, 10);
-  ASTRO_CHECK(end && *end == '\0' && v >= 1 && v <= kVersionCount, "ASTROCNN_SGEMM_VERSION='", env,
-              "' is not a SGEMM version; known: ", known_versions());
-  return static_cast<int>(v);
+VersionChoice& choice() {
+  static VersionChoice c("SGEMM", "ASTROCNN_SGEMM_VERSION", version_names(), 4 /* v4: the fastest exact-FP32 version; TF32 is opt-in */);
+  return c;
 }
 
 }  // namespace
@@ -64,7 +49,7 @@ dim3 gemm_grid(const char* version, int64_t tiles_m, int64_t tiles_n) {
 
 void sgemm(const GemmArgs& g, int version) {
   if (version == 0) version = sgemm_version();
-  check_version(version, "sgemm");
+  choice().check(version, "sgemm");
   if (g.M == 0 || g.N == 0) return;
   kVersions[version - 1].launch(g, stream());
 }
@@ -72,28 +57,12 @@ void sgemm(const GemmArgs& g, int version) {
 }  // namespace cuda
 
 int sgemm_version_count() { return cuda::kVersionCount; }
-
-int sgemm_version() {
-  int v = cuda::g_version.load();
-  if (v == 0) {
-    v = cuda::version_from_environment();
-    cuda::g_version.store(v);
-  }
-  return v;
-}
-
-void set_sgemm_version(int version) {
-  if (version != 0) cuda::check_version(version, "set_sgemm_version");
-  cuda::g_version.store(version == 0 ? cuda::version_from_environment() : version);
-}
-
-std::string sgemm_version_name(int version) {
-  cuda::check_version(version, "sgemm_version_name");
-  return cuda::kVersions[version - 1].name;
-}
+int sgemm_version() { return cuda::choice().current(); }
+void set_sgemm_version(int version) { cuda::choice().set(version, "set_sgemm_version"); }
+std::string sgemm_version_name(int version) { return cuda::choice().name(version, "sgemm_version_name"); }
 
 bool sgemm_version_is_tf32(int version) {
-  cuda::check_version(version, "sgemm_version_is_tf32");
+  cuda::choice().check(version, "sgemm_version_is_tf32");
   return cuda::kVersions[version - 1].tf32;
 }
 
