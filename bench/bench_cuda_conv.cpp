@@ -11,18 +11,11 @@
 #include <cstdio>
 
 #if defined(ASTROCNN_HAVE_CUDA)
-#include <cuda_runtime_api.h>
-
 #include <algorithm>
 #include <map>
 #include <string>
-#include <vector>
 
-#include "core/philox.h"
-#include "core/tensor.h"
-#include "kernels/backend.h"
-#include "kernels/cuda/cuda_api.h"
-#include "kernels/cuda/cuda_check.h"
+#include "bench/cuda_bench_harness.h"
 #if defined(ASTROCNN_BENCH_WITH_CUDNN)
 #include <cudnn.h>
 #endif
@@ -30,6 +23,7 @@
 namespace {
 
 using namespace astrocnn;
+using namespace astrocnn::bench;
 
 struct Layer {
   const char* label;
@@ -61,15 +55,6 @@ const char* pass_name(Pass p) {
   return p == Pass::Forward ? "fwd" : p == Pass::BackwardData ? "bwd_data" : "bwd_weights";
 }
 
-cudaStream_t bench_stream() { return static_cast<cudaStream_t>(cuda_stream_handle()); }
-
-Tensor random_device(const Shape& shape, uint64_t seed) {
-  Rng rng(seed);
-  std::vector<float> v(static_cast<size_t>(shape_numel(shape)));
-  for (float& x : v) x = rng.uniform() * 2.0f - 1.0f;
-  return Tensor::from_vector(v, shape, Device::CUDA);
-}
-
 struct Tensors {
   Tensor x, w, b, y, dx, dw, db;
 };
@@ -88,37 +73,6 @@ Tensors& tensors(const Layer& l) {
   t.dw = Tensor::empty(t.w.shape(), DType::F32, Device::CUDA);
   t.db = Tensor::empty(t.b.shape(), DType::F32, Device::CUDA);
   return cache.emplace(l.label, std::move(t)).first->second;
-}
-
-template <class Work>
-double time_on_stream(Work work) {
-  cudaEvent_t start, stop;
-  ASTRO_CUDA_CHECK(cudaEventCreate(&start));
-  ASTRO_CUDA_CHECK(cudaEventCreate(&stop));
-  ASTRO_CUDA_CHECK(cudaEventRecord(start, bench_stream()));
-  work();
-  ASTRO_CUDA_CHECK(cudaEventRecord(stop, bench_stream()));
-  ASTRO_CUDA_CHECK(cudaEventSynchronize(stop));
-  float ms = 0;
-  ASTRO_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-  ASTRO_CUDA_CHECK(cudaEventDestroy(start));
-  ASTRO_CUDA_CHECK(cudaEventDestroy(stop));
-  return ms * 1e-3;
-}
-
-template <class Work>
-double run_timed(benchmark::State& state, double flops, Work work) {
-  work();  // warm-up
-  cuda_synchronize();
-  double total = 0;
-  for (auto _ : state) {
-    const double seconds = time_on_stream(work);
-    state.SetIterationTime(seconds);
-    total += seconds;
-  }
-  const double gflops = total > 0 ? flops * static_cast<double>(state.iterations()) / total * 1e-9 : 0;
-  state.counters["GFLOP/s"] = gflops;
-  return gflops;
 }
 
 // Our kernels through the backend interface, with convolution version v.
@@ -283,19 +237,13 @@ void register_benchmarks() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (astrocnn::cuda_backend_if_device() == nullptr) {
-    std::printf("bench_cuda_conv: no CUDA device: %s\n", astrocnn::cuda_unavailable_reason().c_str());
-    return 0;
-  }
-  std::printf("CUDA device: %s\n", astrocnn::cuda_device_summary().c_str());
-#if !defined(ASTROCNN_BENCH_WITH_CUDNN)
-  std::printf("bench_cuda_conv: built without cuDNN: no vs_cudnn ratios\n");
+#if defined(ASTROCNN_BENCH_WITH_CUDNN)
+  const char* baseline_missing = nullptr;
+#else
+  const char* baseline_missing = "built without cuDNN: no vs_cudnn ratios";
 #endif
-  benchmark::Initialize(&argc, argv);
-  register_benchmarks();
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return astrocnn::bench::run_cuda_benchmarks("bench_cuda_conv", baseline_missing, argc, argv,
+                                              register_benchmarks);
 }
 
 #else  // !ASTROCNN_HAVE_CUDA

@@ -10,16 +10,10 @@
 #include <cstdio>
 
 #if defined(ASTROCNN_HAVE_CUDA)
-#include <cuda_runtime_api.h>
-
 #include <map>
 #include <string>
-#include <vector>
 
-#include "core/philox.h"
-#include "core/tensor.h"
-#include "kernels/cuda/cuda_api.h"
-#include "kernels/cuda/cuda_check.h"
+#include "bench/cuda_bench_harness.h"
 #if defined(ASTROCNN_BENCH_WITH_CUBLAS)
 #include <cublas_v2.h>
 #endif
@@ -27,6 +21,7 @@
 namespace {
 
 using namespace astrocnn;
+using namespace astrocnn::bench;
 
 struct Shape3 {
   const char* label;
@@ -41,15 +36,6 @@ const Shape3 kShapes[] = {
     {"dense_fwd_b256_4096to512", 256, 512, 4096, false, true},  // y = x w^T
 };
 
-cudaStream_t bench_stream() { return static_cast<cudaStream_t>(cuda_stream_handle()); }
-
-Tensor random_device(int64_t n, uint64_t seed) {
-  Rng rng(seed);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = rng.uniform() * 2.0f - 1.0f;
-  return Tensor::from_vector(v, {n}, Device::CUDA);
-}
-
 // Operands of one shape, allocated once and shared by every benchmark of it.
 struct Operands {
   Tensor A, B, C;
@@ -61,47 +47,13 @@ Operands& operands(const Shape3& s) {
   auto it = cache.find(s.label);
   if (it != cache.end()) return it->second;
   Operands o;
-  o.A = random_device(s.M * s.K, 1);
-  o.B = random_device(s.K * s.N, 2);
+  o.A = random_device({s.M * s.K}, 1);
+  o.B = random_device({s.K * s.N}, 2);
   o.C = Tensor::zeros({s.M * s.N}, DType::F32, Device::CUDA);
   o.lda = s.trans_a ? s.M : s.K;
   o.ldb = s.trans_b ? s.K : s.N;
   o.ldc = s.N;
   return cache.emplace(s.label, std::move(o)).first->second;
-}
-
-// Seconds taken by `work` on the backend stream, measured with CUDA events.
-template <class Work>
-double time_on_stream(Work work) {
-  cudaEvent_t start, stop;
-  ASTRO_CUDA_CHECK(cudaEventCreate(&start));
-  ASTRO_CUDA_CHECK(cudaEventCreate(&stop));
-  ASTRO_CUDA_CHECK(cudaEventRecord(start, bench_stream()));
-  work();
-  ASTRO_CUDA_CHECK(cudaEventRecord(stop, bench_stream()));
-  ASTRO_CUDA_CHECK(cudaEventSynchronize(stop));
-  float ms = 0;
-  ASTRO_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-  ASTRO_CUDA_CHECK(cudaEventDestroy(start));
-  ASTRO_CUDA_CHECK(cudaEventDestroy(stop));
-  return ms * 1e-3;
-}
-
-// Runs `work` once per benchmark iteration with manual (event) timing and
-// reports GFLOP/s; returns it for the ratio counters.
-template <class Work>
-double run_timed(benchmark::State& state, double flops, Work work) {
-  work();  // warm-up: first-launch costs stay out of the numbers
-  cuda_synchronize();
-  double total = 0;
-  for (auto _ : state) {
-    const double seconds = time_on_stream(work);
-    state.SetIterationTime(seconds);
-    total += seconds;
-  }
-  const double gflops = total > 0 ? flops * static_cast<double>(state.iterations()) / total * 1e-9 : 0;
-  state.counters["GFLOP/s"] = gflops;
-  return gflops;
 }
 
 #if defined(ASTROCNN_BENCH_WITH_CUBLAS)
@@ -181,19 +133,13 @@ void register_benchmarks() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (astrocnn::cuda_backend_if_device() == nullptr) {
-    std::printf("bench_cuda_sgemm: no CUDA device: %s\n", astrocnn::cuda_unavailable_reason().c_str());
-    return 0;
-  }
-  std::printf("CUDA device: %s\n", astrocnn::cuda_device_summary().c_str());
-#if !defined(ASTROCNN_BENCH_WITH_CUBLAS)
-  std::printf("bench_cuda_sgemm: built without cuBLAS: no vs_cublas ratios\n");
+#if defined(ASTROCNN_BENCH_WITH_CUBLAS)
+  const char* baseline_missing = nullptr;
+#else
+  const char* baseline_missing = "built without cuBLAS: no vs_cublas ratios";
 #endif
-  benchmark::Initialize(&argc, argv);
-  register_benchmarks();
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return astrocnn::bench::run_cuda_benchmarks("bench_cuda_sgemm", baseline_missing, argc, argv,
+                                              register_benchmarks);
 }
 
 #else  // !ASTROCNN_HAVE_CUDA
