@@ -3,7 +3,7 @@
 //
 // The primitives are created with Tag::any so that oneDNN picks its fastest
 // (blocked, e.g. nChw16c / OIhw16i16o) layouts; Operand reorders the user's
-// plain tensors into them and back. The reorders cost a pass over each tensor,
+// plain tensors into them and back (scratch slots 0, 1, 2 in argument order). The reorders cost a pass over each tensor,
 // well worth it: on the Huertas-Company layers (batch 32, one thread) the
 // blocked kernels took 0.5-0.8x the time of the all-plain ones, reorders
 // included, except backward-data with few input channels (see dx_layout).
@@ -91,9 +91,9 @@ void OneDnnBackend::conv2d_forward(const Conv2dParams& p, const Tensor& x, const
     auto pd = forward_pd(d, bias != nullptr, ctx.engine());
     ConvForward made;
     made.prim = dnnl::convolution_forward(pd);
-    made.x = Operand(d.x, pd.src_desc(), Role::Input, ctx.engine());
-    made.w = Operand(d.w, pd.weights_desc(), Role::Input, ctx.engine());
-    made.y = Operand(d.y, pd.dst_desc(), Role::Output, ctx.engine());
+    made.x = Operand(d.x, pd.src_desc(), Role::Input, 0, ctx.engine());
+    made.w = Operand(d.w, pd.weights_desc(), Role::Input, 1, ctx.engine());
+    made.y = Operand(d.y, pd.dst_desc(), Role::Output, 2, ctx.engine());
     made.b = ctx.unbound(d.b);
     return made;
   });
@@ -118,9 +118,9 @@ void OneDnnBackend::conv2d_backward_data(const Conv2dParams& p, const Tensor& dy
                                                        forward_pd(d, false, ctx.engine()));
     ConvBackwardData made;
     made.prim = dnnl::convolution_backward_data(pd);
-    made.dy = Operand(d.y, pd.diff_dst_desc(), Role::Input, ctx.engine());
-    made.w = Operand(d.w, pd.weights_desc(), Role::Input, ctx.engine());
-    made.dx = Operand(d.x, pd.diff_src_desc(), Role::Output, ctx.engine());
+    made.dy = Operand(d.y, pd.diff_dst_desc(), Role::Input, 0, ctx.engine());
+    made.w = Operand(d.w, pd.weights_desc(), Role::Input, 1, ctx.engine());
+    made.dx = Operand(d.x, pd.diff_src_desc(), Role::Output, 2, ctx.engine());
     return made;
   });
   ctx.run(e.prim, {{DNNL_ARG_DIFF_DST, e.dy.in(dy, ctx.stream())},
@@ -146,9 +146,9 @@ void OneDnnBackend::conv2d_backward_weights(const Conv2dParams& p, const Tensor&
             ctx.engine(), forward_pd(d, with_bias, ctx.engine()));
         ConvBackwardWeights made;
         made.prim = dnnl::convolution_backward_weights(pd);
-        made.x = Operand(d.x, pd.src_desc(), Role::Input, ctx.engine());
-        made.dy = Operand(d.y, pd.diff_dst_desc(), Role::Input, ctx.engine());
-        made.dw = Operand(d.w, pd.diff_weights_desc(), Role::Output, ctx.engine());
+        made.x = Operand(d.x, pd.src_desc(), Role::Input, 0, ctx.engine());
+        made.dy = Operand(d.y, pd.diff_dst_desc(), Role::Input, 1, ctx.engine());
+        made.dw = Operand(d.w, pd.diff_weights_desc(), Role::Output, 2, ctx.engine());
         made.db = ctx.unbound(d.b);
         return made;
       });

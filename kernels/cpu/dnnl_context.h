@@ -9,11 +9,13 @@
 #pragma once
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <sstream>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "core/tensor.h"
 
@@ -39,6 +41,19 @@ std::string op_key(const char* op, const Args&... args) {
 
 // Only float32 reaches this backend; a float64 tensor here is a routing bug.
 void require_f32(const char* op, const Tensor& t);
+
+// body(i) for i in [0, n), split over the CPU backend's threads (OpenMP, as
+// oneDNN's own; see set_cpu_threads) once n is large enough to pay for waking
+// them, and vectorised within each thread. For elementwise loops whose
+// iterations are independent, so the result does not depend on the split.
+constexpr int64_t kParallelMinElements = 1 << 15;
+template <class Body>
+inline void parallel_for(int64_t n, Body body) {
+#ifdef _OPENMP
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMinElements)
+#endif
+  for (int64_t i = 0; i < n; ++i) body(i);
+}
 
 // oneDNN takes non-const data handles even for inputs it only reads.
 inline void* handle(const Tensor& t) { return const_cast<void*>(t.raw()); }
@@ -100,6 +115,13 @@ class Context {
     return static_cast<Entry&>(*it->second);
   }
 
+  // Buffer `slot` of the scratch area, at least `bytes` long (64-byte
+  // aligned, contents undefined). Operands keep their blocked copies here
+  // rather than each owning one: the copies live only during one backend
+  // call, so one buffer per slot serves every op and shape (peak memory is
+  // the largest copy per slot, not the sum over all cached primitives).
+  void* scratch(int slot, size_t bytes);
+
   void clear_cache() { cache_.clear(); }
   size_t cache_size() const { return cache_.size(); }
 
@@ -109,18 +131,28 @@ class Context {
   dnnl::stream stream_;
   std::mutex mutex_;
   std::unordered_map<std::string, std::unique_ptr<CachedOp>> cache_;
+  struct FreeBuffer {
+    void operator()(void* p) const { std::free(p); }
+  };
+  struct Scratch {
+    std::unique_ptr<void, FreeBuffer> data;
+    size_t bytes = 0;
+  };
+  std::vector<Scratch> scratch_;
 };
 
 // One tensor argument of a primitive. User tensors are always plain
 // (NCHW, OIHW, NC); a primitive created with Tag::any may prefer a blocked
-// layout (nChw16c ...), in which case the operand owns a buffer in that layout
-// and the reorder between the two. Without a reorder the primitive reads and
-// writes the user's memory directly.
+// layout (nChw16c ...), in which case the operand reorders between the user's
+// tensor and a copy in that layout, kept in Context::scratch(slot): the
+// operands of one primitive take different slots. Without a reorder the
+// primitive reads and writes the user's memory directly.
 class Operand {
  public:
   enum class Role { Input, Output };
   Operand() = default;
-  Operand(const memory::desc& user, const memory::desc& wanted, Role role, dnnl::engine& eng);
+  Operand(const memory::desc& user, const memory::desc& wanted, Role role, int slot,
+          dnnl::engine& eng);
 
   // Input: point at the user's data, reorder it into the primitive's layout
   // when needed, and return the memory to pass to the primitive.
@@ -134,6 +166,8 @@ class Operand {
   memory user_, own_;  // own_ is only set when the layouts differ
   dnnl::reorder reorder_;
   bool reorders_ = false;
+  int slot_ = 0;
+  void bind_scratch();  // points own_ at this call's scratch buffer
 };
 
 }  // namespace astrocnn::cpu

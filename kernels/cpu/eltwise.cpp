@@ -6,8 +6,6 @@
 // Sigmoid uses eltwise_logistic_use_dst_for_bwd: the backward pass is
 // computed from the forward output y, which is what the Backend interface
 // hands to sigmoid_backward.
-#include <cmath>
-
 #include "kernels/cpu/dnnl_context.h"
 #include "kernels/cpu/onednn_backend.h"
 
@@ -82,20 +80,20 @@ void eltwise_backward(const char* op, algorithm alg, const Tensor& y, const Tens
 // which turns a NaN input into 0, while the interface requires NaN to
 // propagate (a diverging run must show up as NaN, not as dead units); and its
 // backward multiplies dy by 0 where the reference selects 0, which differs
-// for a non-finite dy. Both loops are memory-bound selects.
+// for a non-finite dy. Both loops are memory-bound selects (`x <= 0` is false
+// for NaN, which therefore passes through), run on every thread.
 void OneDnnBackend::relu_forward(const Tensor& x, Tensor& y) {
   require_f32("relu_forward", x);
   const float* xs = x.data<float>();
   float* ys = y.data<float>();
-  for (int64_t i = 0, n = x.numel(); i < n; ++i)
-    ys[i] = (xs[i] > 0.0f || std::isnan(xs[i])) ? xs[i] : 0.0f;
+  parallel_for(x.numel(), [=](int64_t i) { ys[i] = xs[i] <= 0.0f ? 0.0f : xs[i]; });
 }
 void OneDnnBackend::relu_backward(const Tensor& y, const Tensor& dy, Tensor& dx) {
   require_f32("relu_backward", y);
   const float* ys = y.data<float>();
   const float* dys = dy.data<float>();
   float* dxs = dx.data<float>();
-  for (int64_t i = 0, n = y.numel(); i < n; ++i) dxs[i] = ys[i] > 0.0f ? dys[i] : 0.0f;
+  parallel_for(y.numel(), [=](int64_t i) { dxs[i] = ys[i] > 0.0f ? dys[i] : 0.0f; });
 }
 void OneDnnBackend::sigmoid_forward(const Tensor& x, Tensor& y) {
   eltwise_forward("sigmoid_forward", algorithm::eltwise_logistic_use_dst_for_bwd, x, y);

@@ -1,7 +1,7 @@
 // Ops oneDNN has no primitive for, written as plain loops over contiguous
 // float32 arrays: the inner loops have no branches the compiler cannot turn
-// into blends, so they vectorise. They run on one thread; all of them are
-// memory-bound and small next to the convolutions.
+// into blends, so they vectorise. The elementwise ones are split over the
+// backend's threads (cpu::parallel_for); all are memory-bound.
 #include <algorithm>
 #include <cmath>
 
@@ -13,7 +13,9 @@ namespace astrocnn {
 
 void OneDnnBackend::fill(Tensor& y, double value) {
   if (y.dtype() != DType::F32) return reference_backend().fill(y, value);  // int64 labels
-  std::fill_n(y.data<float>(), y.numel(), static_cast<float>(value));
+  float* ys = y.data<float>();
+  const float v = static_cast<float>(value);
+  cpu::parallel_for(y.numel(), [=](int64_t i) { ys[i] = v; });
 }
 
 // Same arithmetic as the reference (alpha rounded to float first), so the
@@ -24,7 +26,7 @@ void OneDnnBackend::scale(const Tensor& x, double alpha, Tensor& y) {
   const float a = static_cast<float>(alpha);
   const float* xs = x.data<float>();
   float* ys = y.data<float>();
-  for (int64_t i = 0, n = x.numel(); i < n; ++i) ys[i] = a * xs[i];
+  cpu::parallel_for(x.numel(), [=](int64_t i) { ys[i] = a * xs[i]; });
 }
 
 // ---- maxout: x [N, groups*k, inner...] -> y [N, groups, inner...] ----
@@ -83,10 +85,10 @@ void OneDnnBackend::dropout_forward(double p, uint64_t seed, uint64_t offset, co
   const float* xs = x.data<float>();
   float* ys = y.data<float>();
   float* ms = mask.data<float>();
-  for (int64_t i = 0, n = x.numel(); i < n; ++i) {
+  cpu::parallel_for(x.numel(), [=](int64_t i) {
     ms[i] = philox::uniform(seed, offset + static_cast<uint64_t>(i)) >= p ? keep : 0.0f;
     ys[i] = xs[i] * ms[i];
-  }
+  });
 }
 
 void OneDnnBackend::dropout_backward(const Tensor& mask, const Tensor& dy, Tensor& dx) {
@@ -94,7 +96,7 @@ void OneDnnBackend::dropout_backward(const Tensor& mask, const Tensor& dy, Tenso
   const float* ms = mask.data<float>();
   const float* dys = dy.data<float>();
   float* dxs = dx.data<float>();
-  for (int64_t i = 0, n = dy.numel(); i < n; ++i) dxs[i] = dys[i] * ms[i];
+  cpu::parallel_for(dy.numel(), [=](int64_t i) { dxs[i] = dys[i] * ms[i]; });
 }
 
 // ---- SGD, PyTorch's semantics (see SgdParams), each element in double as in
@@ -106,7 +108,7 @@ void OneDnnBackend::sgd_update(const SgdParams& p, Tensor& param, const Tensor& 
   const float* g = grad.data<float>();
   const bool use_momentum = p.momentum != 0.0;
   float* v = use_momentum ? velocity.data<float>() : nullptr;
-  for (int64_t i = 0, n = param.numel(); i < n; ++i) {
+  cpu::parallel_for(param.numel(), [=](int64_t i) {
     double d = g[i];
     if (p.weight_decay != 0) d += p.weight_decay * static_cast<double>(w[i]);  // skipped at 0: 0 * inf
     if (use_momentum) {
@@ -115,7 +117,7 @@ void OneDnnBackend::sgd_update(const SgdParams& p, Tensor& param, const Tensor& 
       d = p.nesterov ? d + p.momentum * buf : buf;
     }
     w[i] = static_cast<float>(w[i] - p.lr * d);
-  }
+  });
 }
 
 }  // namespace astrocnn
