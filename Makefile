@@ -8,7 +8,8 @@ CMAKE_ARGS ?=
 
 # Debian 12 packages the build needs (checked with dpkg, installed only when missing).
 DEBIAN_PACKAGES := cmake g++ make libdnnl-dev libhdf5-dev catch2 libbenchmark-dev \
-                   libcli11-dev nlohmann-json3-dev libfmt-dev libcairo2-dev python3-h5py
+                   libcli11-dev nlohmann-json3-dev libfmt-dev libcairo2-dev python3-h5py \
+                   libopenmpi-dev openmpi-bin libcfitsio-dev
 
 .PHONY: all deps configure build demo test test-asan bench clean
 

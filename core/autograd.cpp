@@ -3,6 +3,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/trace.h"
 #include "kernels/backend.h"
 
 namespace astrocnn {
@@ -47,6 +48,7 @@ void run_backward(const Tensor& root) {
   ASTRO_CHECK(root.numel() == 1, "backward() needs a one-element (scalar) tensor, got ", root.str());
   ASTRO_CHECK(root.requires_grad(), "backward() on a tensor that does not require grad");
   NoGradGuard no_grad;  // backward computations are not themselves recorded
+  trace::Scope trace_backward("backward");
 
   // Topological order of the tensors that have a grad_fn (iterative DFS, so
   // deep ResNets do not overflow the stack).
@@ -84,7 +86,11 @@ void run_backward(const Tensor& root) {
     Tensor g(it->second);
     grads.erase(it);
     std::shared_ptr<Node> node = t->grad_fn;
-    std::vector<Tensor> in_grads = node->backward(g);
+    std::vector<Tensor> in_grads;
+    {
+      trace::Scope trace_op(node->name(), "backward", g, " backward");
+      in_grads = node->backward(g);
+    }
     ASTRO_CHECK(in_grads.size() == node->inputs.size(), "autograd: node '", node->name(),
                 "' returned ", in_grads.size(), " gradients for ", node->inputs.size(), " inputs");
     for (size_t k = 0; k < in_grads.size(); ++k) {

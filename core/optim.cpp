@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/autograd.h"
+#include "core/trace.h"
 #include "kernels/backend.h"
 
 namespace astrocnn {
@@ -49,6 +50,7 @@ void SGD::set_lr(double lr) {
 
 void SGD::step() {
   NoGradGuard no_grad;  // the update is not part of any graph
+  trace::Scope trace_step("sgd step", "optimizer");
   for (Slot& s : slots_) {
     Tensor grad = s.param.grad();
     if (!grad.defined()) continue;

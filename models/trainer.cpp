@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <unordered_set>
 
 #include "core/autograd.h"
 #include "core/ops.h"
@@ -108,6 +109,34 @@ class MetricsAccumulator {
     }
   }
 
+  // Makes every worker's accumulator the sum of all of theirs.
+  void reduce(Communicator& workers) {
+    if (workers.size() == 1) return;
+    // First what every rank must agree on: whether the labels name classes, and how many.
+    Tensor shape = Tensor::from_vector<int64_t>(
+        {classes_ ? 0 : 1, static_cast<int64_t>(confusion_.size())}, {2});
+    workers.allreduce({shape}, ReduceOp::Max);
+    std::vector<int64_t> agreed = shape.to_vector<int64_t>();
+    classes_ = agreed[0] == 0;
+    const size_t k = classes_ ? static_cast<size_t>(agreed[1]) : 0;
+    confusion_.resize(k);
+    for (auto& row : confusion_) row.resize(k, 0);
+    // Then the sums, as doubles (counts stay exact below 2^53).
+    std::vector<double> sums = {static_cast<double>(samples_), static_cast<double>(values_),
+                                loss_sum_, squared_error_};
+    for (const auto& row : confusion_) sums.insert(sums.end(), row.begin(), row.end());
+    Tensor total = Tensor::from_vector(sums, {static_cast<int64_t>(sums.size())});
+    workers.allreduce({total}, ReduceOp::Sum);
+    sums = total.to_vector<double>();
+    samples_ = static_cast<int64_t>(sums[0]);
+    values_ = static_cast<int64_t>(sums[1]);
+    loss_sum_ = sums[2];
+    squared_error_ = sums[3];
+    size_t next = 4;
+    for (auto& row : confusion_)
+      for (int64_t& c : row) c = static_cast<int64_t>(sums[next++]);
+  }
+
   Metrics finish(double seconds, bool loss_is_summed_mse) const {
     Metrics m;
     m.samples = samples_;
@@ -168,6 +197,39 @@ void check_finite(double loss, int64_t epoch) {
               " (lower --lr, or check the data for NaN/Inf)");
 }
 
+// Several workers: each one's images and seconds, gathered on every rank.
+// The epoch lasts as long as its slowest worker.
+void share_worker_loads(Metrics& m, Communicator& workers, int64_t images, double seconds) {
+  const int w = workers.size(), rank = workers.rank();
+  std::vector<double> slots(2 * static_cast<size_t>(w), 0.0);
+  slots[rank] = static_cast<double>(images);
+  slots[w + rank] = seconds;
+  Tensor gathered = Tensor::from_vector(slots, {2 * static_cast<int64_t>(w)});
+  workers.allreduce({gathered}, ReduceOp::Sum);
+  slots = gathered.to_vector<double>();
+  m.workers.assign(static_cast<size_t>(w), {});
+  m.seconds = 0;
+  for (int r = 0; r < w; ++r) {
+    m.workers[r] = {static_cast<int64_t>(slots[r]), slots[w + r]};
+    m.seconds = std::max(m.seconds, slots[w + r]);
+  }
+  m.images_per_second = m.samples / std::max(m.seconds, 1e-9) / w;
+}
+
+// The distinct gradient tensors of `params` (two parameters may share one
+// gradient tensor: it must be reduced once), each made zero when backward
+// did not reach it (a worker without images this step).
+std::vector<Tensor> distinct_gradients(const std::vector<Tensor>& params) {
+  std::vector<Tensor> grads;
+  std::unordered_set<const void*> seen;
+  for (const Tensor& p : params) {
+    if (!p.impl().grad) p.impl().grad = Tensor::zeros(p.shape(), p.dtype(), p.device()).impl_ptr();
+    Tensor g = p.grad();
+    if (seen.insert(g.raw()).second) grads.push_back(g);
+  }
+  return grads;
+}
+
 }  // namespace
 
 Metrics evaluate(Module& model, BatchSource& data, LossKind loss, Device device) {
@@ -199,8 +261,11 @@ Metrics evaluate(Module& model, const Dataset& data, LossKind loss, int64_t batc
 
 // ---- The loop ----
 
-Trainer::Trainer(Module& model, const TrainOptions& options)
-    : model_(model), options_(options), optimizer_(model.named_parameters(), options.sgd) {
+Trainer::Trainer(Module& model, const TrainOptions& options, Communicator* workers)
+    : model_(model),
+      options_(options),
+      optimizer_(model.named_parameters(), options.sgd),
+      workers_(workers ? *workers : alone_) {
   ASTRO_CHECK(options.epochs > 0, "--epochs must be positive, got ", options.epochs);
   ASTRO_CHECK(options.batch_size > 0, "--batch-size must be positive, got ", options.batch_size);
   ASTRO_CHECK(options.noise_sigma >= 0, "--noise must be >= 0, got ", options.noise_sigma);
@@ -228,33 +293,85 @@ EpochMetrics Trainer::run_epoch(BatchSource& train, BatchSource* validation, int
   progress.epoch = epoch;
   progress.batches = train.batches_per_epoch();
   double loss_sum = 0;
+  double allreduce_seconds = 0;
+  int64_t images_seen = 0;
   auto start = Clock::now();
   train.start_epoch(epoch);  // the epoch number picks the shuffle and the noise
+  // Several workers take the same number of steps (each ends in a collective);
+  // a worker whose batches run out first takes empty steps.
+  const int64_t steps = parallel() ? train.batches_per_epoch() : -1;
   Tensor x, y;
-  while (train.next(x, y)) {
-    Tensor yd = y.to(options_.device);
+  bool ran_out = false;  // a source that ran out must not be asked again (it would start over)
+  for (int64_t step = 0;; ++step) {
+    const bool have_batch = !ran_out && train.next(x, y);
+    ran_out = !have_batch;
+    if (ran_out && (steps < 0 || step >= steps)) break;
+    ASTRO_CHECK(steps < 0 || step < steps, "training: the batch source gave more than its ", steps,
+                " batches per epoch");
+    const int64_t images = have_batch ? x.size(0) : 0;
     optimizer_.zero_grad();
-    Tensor outputs = model_.forward(x.to(options_.device));
-    Tensor loss = compute_loss(options_.loss, outputs, yd);
-    loss.backward();
+    Tensor outputs, loss;
+    if (have_batch) {
+      outputs = model_.forward(x.to(options_.device));
+      loss = compute_loss(options_.loss, outputs, y.to(options_.device));
+      // Workers backpropagate their batch's summed loss; average_gradients
+      // divides the sum over all workers by the global batch's images.
+      (parallel() ? ops::scale(loss, static_cast<double>(images)) : loss).backward();
+    }
+    if (parallel()) {
+      auto reduce_start = Clock::now();
+      average_gradients(images);
+      allreduce_seconds += seconds_since(reduce_start);
+    }
     optimizer_.step();
+    if (parallel() && options_.sync_batch_norm) average_batch_norm_statistics();
+    if (!have_batch) continue;
     double l = loss.item();
     check_finite(l, epoch);
-    acc.add_loss(l, x.size(0));
+    acc.add_loss(l, images);
     acc.add(outputs.detach(), y);
+    images_seen += images;
     if (on_batch_) {
       loss_sum += l;
       progress.batch += 1;
-      progress.images += x.size(0);
+      progress.images += images;
       progress.mean_loss = loss_sum / progress.batch;
       progress.seconds = seconds_since(start);
       on_batch_(progress);
     }
   }
-  m.train = acc.finish(seconds_since(start), /*loss_is_summed_mse=*/false);
-  if (validation && validation->samples() > 0)
+  const double seconds = seconds_since(start);
+  acc.reduce(workers_);
+  m.train = acc.finish(seconds, /*loss_is_summed_mse=*/false);
+  if (parallel()) {
+    share_worker_loads(m.train, workers_, images_seen, seconds);
+    m.train.allreduce_seconds = allreduce_seconds;
+  }
+  // Validation: rank 0's model (with its own batch-norm statistics) is the one saved.
+  if (validation && validation->samples() > 0 && workers_.rank() == 0)
     m.validation = evaluate(model_, *validation, options_.loss, options_.device);
   return m;
+}
+
+void Trainer::average_gradients(int64_t images) {
+  std::vector<Tensor> grads = distinct_gradients(model_.parameters());
+  // The global batch's image count rides in the same allreduce.
+  Tensor count = Tensor::full({1}, static_cast<double>(images), grads.front().dtype(),
+                              grads.front().device());
+  grads.push_back(count);
+  workers_.allreduce(grads, ReduceOp::Sum);
+  grads.pop_back();
+  const double total = count.item();
+  if (total == 0) return;
+  NoGradGuard no_grad;
+  for (Tensor& g : grads) g.copy_from(ops::scale(g, 1.0 / total));
+}
+
+void Trainer::average_batch_norm_statistics() {
+  std::vector<Tensor> statistics;
+  for (auto& [name, buffer] : model_.named_buffers())
+    if (buffer.dtype() != DType::I64) statistics.push_back(buffer);  // not num_batches_tracked
+  if (!statistics.empty()) workers_.allreduce_average(statistics);
 }
 
 EpochMetrics Trainer::run_epoch(const Dataset& train, const Dataset& validation, int64_t epoch) {
@@ -268,6 +385,12 @@ std::vector<EpochMetrics> Trainer::fit(BatchSource& train, BatchSource* validati
                                        const std::function<void(const EpochMetrics&)>& on_epoch,
                                        int64_t first_epoch) {
   ASTRO_CHECK(first_epoch >= 1, "the first epoch is 1, got ", first_epoch);
+  if (parallel()) {
+    // Rank 0's weights (initial or resumed) everywhere.
+    std::vector<Tensor> state;
+    for (auto& [name, t] : model_.state_dict()) state.push_back(t);
+    workers_.broadcast(state);
+  }
   std::vector<EpochMetrics> all;
   for (int64_t e = first_epoch; e <= options_.epochs; ++e) {
     all.push_back(run_epoch(train, validation, e));
@@ -320,6 +443,22 @@ std::string format_throughput(const EpochMetrics& m, int workers) {
                 static_cast<long long>(m.epoch), m.train.seconds, m.train.images_per_second,
                 m.train.images_per_second * workers);
   return buf;
+}
+
+std::string format_workers(const EpochMetrics& m) {
+  if (m.train.workers.size() < 2) return "";
+  std::string line = "[Performance] Epoch " + std::to_string(m.epoch) + " workers:";
+  char buf[128];
+  for (size_t r = 0; r < m.train.workers.size(); ++r) {
+    const Metrics::WorkerShare& w = m.train.workers[r];
+    std::snprintf(buf, sizeof buf, "%s rank %zu %lld images %.2f images/sec", r ? "," : "", r,
+                  static_cast<long long>(w.samples), w.samples / std::max(w.seconds, 1e-9));
+    line += buf;
+  }
+  std::snprintf(buf, sizeof buf, "; gradient allreduce %.2f s (%.1f%% of the epoch)",
+                m.train.allreduce_seconds,
+                100 * m.train.allreduce_seconds / std::max(m.train.seconds, 1e-9));
+  return line + buf;
 }
 
 }  // namespace astrocnn

@@ -18,11 +18,12 @@
 #include <string>
 #include <vector>
 
+#include "reader_checks.h"
 #include "temp_dir.h"
 #include "io/dataset.h"
 #include "io/hdf5/atomic_write.h"
 #include "io/hdf5/h5_dataset.h"
-#include "io/hdf5/streaming_iterator.h"
+#include "io/streaming_iterator.h"
 
 using namespace astrocnn;
 namespace fs = std::filesystem;
@@ -30,6 +31,9 @@ namespace fs = std::filesystem;
 namespace {
 
 using testing::TempDir;
+using testing::require_same_epochs;
+using testing::run_epoch;
+using testing::same_bytes;
 
 // n images [c, h, w] whose pixels in image i are i + channel / 10 + k / 1000
 // (k the pixel), labels [i, -i / 2] (regression) or i % 3 (classification):
@@ -60,11 +64,6 @@ Dataset numbered(int64_t n, bool classification = false, int64_t c = 2, int64_t 
     d.task = "regression";
   }
   return d;
-}
-
-bool same_bytes(const Tensor& a, const Tensor& b) {
-  return a.dtype() == b.dtype() && a.shape() == b.shape() &&
-         std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0;
 }
 
 std::string file_bytes(const std::string& path) {
@@ -126,29 +125,6 @@ void write_small(const std::string& path, const std::vector<float>& labels = {0,
   RawFile f(path);
   f.floats("images", {4, 1, 2, 2}, ramp(16));
   f.floats("labels", {4, 1}, labels);
-}
-
-// All batches of one epoch.
-struct Epoch {
-  std::vector<Tensor> x, y;
-};
-template <class Iterator>
-Epoch run_epoch(Iterator& it) {
-  Epoch e;
-  Tensor x, y;
-  while (it.next(x, y)) {
-    e.x.push_back(x);
-    e.y.push_back(y);
-  }
-  return e;
-}
-
-void require_same_epochs(const Epoch& a, const Epoch& b) {
-  REQUIRE(a.x.size() == b.x.size());
-  for (size_t i = 0; i < a.x.size(); ++i) {
-    CHECK(same_bytes(a.x[i], b.x[i]));
-    CHECK(same_bytes(a.y[i], b.y[i]));
-  }
 }
 
 // HDF5 objects (files, datasets, ...) still open anywhere in the process:
@@ -587,7 +563,7 @@ TEST_CASE("StreamingBatchIterator gives BatchIterator's batches", "[hdf5]") {
 
   SECTION("with noise") {
     BatchIterator memory(data, 8, true, 3);
-    StreamingBatchIterator stream(path, 8, true, 3);
+    StreamingBatchIterator stream(std::make_shared<H5DatasetReader>(path), 8, true, 3);
     memory.set_noise(0.5, 1);
     stream.set_noise(0.5, 1);
     for (int epoch = 0; epoch < 2; ++epoch)
@@ -608,7 +584,7 @@ TEST_CASE("StreamingBatchIterator covers every sample once per epoch", "[hdf5]")
   const Dataset data = numbered(50, true, 1, 2, 2);
   const std::string path = dir.file("cover.h5");
   write_dataset(data, path);
-  StreamingBatchIterator stream(path, 7, true, 99);
+  StreamingBatchIterator stream(std::make_shared<H5DatasetReader>(path), 7, true, 99);
   std::vector<int64_t> previous;
   for (int epoch = 0; epoch < 3; ++epoch) {
     std::vector<int64_t> seen;
@@ -669,7 +645,7 @@ TEST_CASE("StreamingBatchIterator rethrows read errors from next()", "[hdf5]") {
     f.floats("images", {12, 1, 1, 2}, ramp(24));
     f.floats("labels", {12, 1}, labels);
   }
-  StreamingBatchIterator stream(path, 4, false, 0);
+  StreamingBatchIterator stream(std::make_shared<H5DatasetReader>(path), 4, false, 0);
   Tensor x, y;
   REQUIRE(stream.next(x, y));  // rows 0-3
   CHECK(y.to_vector<float>() == std::vector<float>{1, 1, 1, 1});
@@ -686,7 +662,7 @@ TEST_CASE("HDF5 readers close everything they open", "[hdf5]") {
   const std::string path = dir.file("close.h5");
   write_small(path, {0, 1, std::numeric_limits<float>::quiet_NaN(), 3});
   {
-    StreamingBatchIterator stream(path, 2, false, 0);
+    StreamingBatchIterator stream(std::make_shared<H5DatasetReader>(path), 2, false, 0);
     Tensor x, y;
     REQUIRE(stream.next(x, y));
     CHECK(open_hdf5_objects() > 0);  // the file is open while the iterator lives
@@ -710,8 +686,9 @@ TEST_CASE("StreamingBatchIterator rejects bad arguments", "[hdf5]") {
                     Catch::Contains("row 4 is outside [0, 4)"));
   CHECK_THROWS_WITH(StreamingBatchIterator(std::shared_ptr<const H5DatasetReader>(), 2, false, 0),
                     Catch::Contains("reader is null"));
-  CHECK_THROWS_WITH(StreamingBatchIterator(dir.file("none.h5"), 2, false, 0),
-                    Catch::Contains("does not exist"));
+  CHECK_THROWS_WITH(
+      StreamingBatchIterator(std::make_shared<H5DatasetReader>(dir.file("none.h5")), 2, false, 0),
+      Catch::Contains("does not exist"));
   StreamingBatchIterator stream(reader, 2, false, 0);
   CHECK_THROWS_WITH(stream.set_noise(-1), Catch::Contains("sigma must be >= 0"));
   CHECK_THROWS_WITH(stream.set_noise(1, 2), Catch::Contains("noise channels 2 is outside [0, 1]"));

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/distributed.h"
 #include "core/error.h"
 #include "tools/commands.h"
 
@@ -27,6 +28,8 @@ std::string one_line(std::string message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // MPI, only when mpirun/srun started this process (core/distributed.h).
+  astrocnn::DistributedSession distributed(argc, argv);
   CLI::App app{"astrocnn " ASTROCNN_VERSION ": convolutional networks for astronomical images"};
   app.require_subcommand(1);
   using namespace astrocnn::cli;

@@ -1,43 +1,31 @@
 // `astrocnn eval`: a checkpoint's loss, RMSE and accuracy on a data file,
 // with per-class precision and recall and the confusion matrix when the
 // labels name classes (class ids, or vote fractions through their argmax).
+// --plots DIR draws them: confusion.png for classes, predicted_vs_true.png
+// for real-valued labels (vote fractions get both).
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
-#include "tools/checkpoint_model.h"
+#include "tools/checkpoint_on_data.h"
 #include "tools/commands.h"
-#include "tools/data_source.h"
+#include "tools/plot.h"
 
 namespace astrocnn::cli {
 namespace {
 
 struct EvalArgs {
-  std::string checkpoint;
-  std::string file;
-  std::string loss;  // empty: the loss the run trained with
-  int64_t batch_size = 64;
-  std::string device = "cpu";
-  int threads = 0;
+  CheckpointOnDataArgs run;
+  std::string loss;   // empty: the loss the run trained with
+  std::string plots;  // empty: no pictures
 };
-
-// The class names: the file's, else the run's, else "class <i>".
-std::vector<std::string> class_names(const DataInfo& data, const json& config, size_t classes) {
-  std::vector<std::string> names = data.label_names;
-  if (names.size() != classes && config.contains("data"))
-    names = config["data"].value("label_names", std::vector<std::string>{});
-  if (names.size() != classes) {
-    names.clear();
-    for (size_t c = 0; c < classes; ++c) names.push_back("class " + std::to_string(c));
-  }
-  return names;
-}
 
 // "0.412", or "-" when nothing was predicted (precision) or present (recall).
 std::string ratio(int64_t part, int64_t whole) {
@@ -71,28 +59,61 @@ void print_classes(const Metrics& m, const std::vector<std::string>& names) {
   }
 }
 
+// --plots DIR, made now (before the work) so that a bad directory fails first.
+void prepare_plot_directory(const std::string& dir) {
+  ASTRO_CHECK(plots_available(), "--plots: this astrocnn was built without cairo (install "
+              "libcairo2-dev and re-run cmake), so it draws no pictures");
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  ASTRO_CHECK(std::filesystem::is_directory(dir), "--plots '", dir, "': cannot create the directory",
+              ec ? " (" + ec.message() + ")" : std::string());
+}
+
+// The pictures of the metrics: confusion.png from the confusion matrix, and
+// for real-valued labels a second pass collecting every prediction.
+void draw_plots(const EvalArgs& a, CheckpointOnData& run, const Metrics& m, LossKind loss) {
+  namespace fs = std::filesystem;
+  const std::string title = run.spec.name + " on " + run.info().name + " (" + a.run.checkpoint + ")";
+  if (!m.confusion.empty()) {
+    const std::string path = (fs::path(a.plots) / "confusion.png").string();
+    plot_confusion(m.confusion, run.class_names(m.confusion.size()), "confusion matrix: " + title, path);
+    std::printf("wrote %s\n", path.c_str());
+  }
+  if (run.info().class_labels) return;
+  std::vector<double> predicted, truth;
+  for_each_prediction(run, a.run.batch_size, /*tta=*/false,
+                      [&](const Tensor&, const Tensor& y, const std::vector<double>& outputs) {
+                        predicted.insert(predicted.end(), outputs.begin(), outputs.end());
+                        std::vector<double> labels = y.to(DType::F64).to_vector<double>();
+                        truth.insert(truth.end(), labels.begin(), labels.end());
+                      });
+  std::string what = "predicted against true: ";
+  if (loss == LossKind::Cosine) {  // the loss ignores length: compare directions
+    const int64_t k = run.spec.options.outputs;
+    normalise_rows(predicted, k);
+    normalise_rows(truth, k);
+    what = "unit vectors (the cosine loss ignores length), predicted against true: ";
+  }
+  const std::string path = (fs::path(a.plots) / "predicted_vs_true.png").string();
+  plot_predicted_vs_true(predicted, truth, run.output_names(), what + title, path);
+  std::printf("wrote %s\n", path.c_str());
+}
+
 int run_eval(const EvalArgs& a) {
-  apply_threads(a.threads);
-  Device device = parse_device(a.device);
-  ASTRO_CHECK(a.batch_size > 0, "--batch-size must be positive, got ", a.batch_size);
-  json config = read_run_config(a.checkpoint);
-  std::unique_ptr<DataSource> data = DataSource::file(a.file);
-  const DataInfo& info = data->info();
-  const std::string source = "checkpoint '" + a.checkpoint + "'";
-  ModelSpec spec = model_from_json(config["model"]);
-  check_images_fit(info, spec, source);
-  check_labels_fit(info, spec, source);
-  std::string loss_text = a.loss.empty() ? config.value("loss", std::string("rmse")) : a.loss;
+  if (!a.plots.empty()) prepare_plot_directory(a.plots);
+  CheckpointOnData run = open_checkpoint_on_data(a.run);
+  const DataInfo& info = run.info();
+  check_labels_fit(info, run.spec, "checkpoint '" + a.run.checkpoint + "'");
+  std::string loss_text = a.loss.empty() ? run.config.value("loss", std::string("rmse")) : a.loss;
   LossKind loss = parse_option("--loss", [&] { return parse_loss(loss_text); });
   check_loss_fits(loss, info);
 
-  RestoredModel restored = restore_model(a.checkpoint, device);
-  auto batches = data->batches(data->all_rows(), a.batch_size, /*shuffle=*/false, 0, 0);
-  Metrics m = evaluate(*restored.model, *batches, loss, device);
+  auto batches = run.data->batches(run.data->all_rows(), a.run.batch_size, /*shuffle=*/false, 0, 0);
+  Metrics m = evaluate(*run.restored.model, *batches, loss, run.device);
 
-  std::printf("checkpoint: %s (model %s, %lld parameters, epoch %lld)\n", a.checkpoint.c_str(),
-              spec.name.c_str(), static_cast<long long>(restored.model->parameter_count()),
-              static_cast<long long>(restored.epoch));
+  std::printf("checkpoint: %s (model %s, %lld parameters, epoch %lld)\n", a.run.checkpoint.c_str(),
+              run.spec.name.c_str(), static_cast<long long>(run.restored.model->parameter_count()),
+              static_cast<long long>(run.restored.epoch));
   std::printf("data: %s: %s\n", info.name.c_str(), info.describe().c_str());
   std::printf("images: %lld (%.1f images/sec)\n", static_cast<long long>(m.samples), m.images_per_second);
   std::printf("loss (%s): %.6f\n", loss_name(loss), m.loss);
@@ -100,14 +121,15 @@ int run_eval(const EvalArgs& a) {
               info.class_labels ? " (softmax probabilities against one-hot labels)" : "");
   if (std::isnan(m.accuracy)) {
     std::printf("accuracy: not defined (the labels are not classes or vote fractions)\n");
-    return 0;
+  } else {
+    int64_t correct = 0;
+    for (size_t c = 0; c < m.confusion.size(); ++c) correct += m.confusion[c][c];
+    std::printf("accuracy: %.2f%% (%lld of %lld)%s\n", 100 * m.accuracy, static_cast<long long>(correct),
+                static_cast<long long>(m.samples),
+                info.class_labels ? "" : " (argmax of the outputs against argmax of the vote fractions)");
+    print_classes(m, run.class_names(m.confusion.size()));
   }
-  int64_t correct = 0;
-  for (size_t c = 0; c < m.confusion.size(); ++c) correct += m.confusion[c][c];
-  std::printf("accuracy: %.2f%% (%lld of %lld)%s\n", 100 * m.accuracy, static_cast<long long>(correct),
-              static_cast<long long>(m.samples),
-              info.class_labels ? "" : " (argmax of the outputs against argmax of the vote fractions)");
-  print_classes(m, class_names(info, config, m.confusion.size()));
+  if (!a.plots.empty()) draw_plots(a, run, m, loss);
   return 0;
 }
 
@@ -117,14 +139,12 @@ Command add_eval_command(CLI::App& app) {
   auto args = std::make_shared<EvalArgs>();
   EvalArgs& a = *args;
   CLI::App* sub = app.add_subcommand(
-      "eval", "Loss, RMSE, accuracy, per-class precision/recall and confusion matrix of a checkpoint on a data file");
-  sub->add_option("--checkpoint", a.checkpoint, "checkpoint written by astrocnn train (checkpoint.h5 or best.h5)")
-      ->required();
-  sub->add_option("-f,--file", a.file, "HDF5 data set in the native layout (docs/DATA.md)")->required();
+      "eval", "Loss, RMSE, accuracy, per-class precision/recall and confusion matrix of a "
+      "checkpoint on a data file, and with --plots their pictures");
+  add_checkpoint_on_data_options(sub, a.run);
   sub->add_option("--loss", a.loss, "xent, rmse, mse or cosine (default: the loss the run trained with)");
-  sub->add_option("--batch-size", a.batch_size, "images per forward pass")->capture_default_str();
-  sub->add_option("--device", a.device, "cpu or cuda")->capture_default_str();
-  sub->add_option("--threads", a.threads, "CPU threads (0: OMP_NUM_THREADS or all cores)")->capture_default_str();
+  sub->add_option("--plots", a.plots, "directory (made if missing) for confusion.png (classes) and "
+                  "predicted_vs_true.png (real-valued labels)")->type_name("DIR");
   return {sub, [args] { return run_eval(*args); }};
 }
 

@@ -61,6 +61,11 @@ Command add_info_command(CLI::App& app) {
 #else
     std::printf("hdf5:      no (built without HDF5: only built-in data, no checkpoints)\n");
 #endif
+#if defined(ASTROCNN_HAVE_FITS)
+    std::printf("fits:      yes (directories of FITS images, cfitsio)\n");
+#else
+    std::printf("fits:      no (built without cfitsio)\n");
+#endif
 #if defined(ASTROCNN_HAVE_CAIRO)
     std::printf("plots:     curves.png (cairo)\n");
 #else

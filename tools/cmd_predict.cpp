@@ -1,6 +1,8 @@
 // `astrocnn predict`: a checkpoint's outputs for every image of a data file,
 // as CSV: index, the outputs (softmax probabilities for classifiers, raw
-// values for regression), then the file's label(s).
+// values for regression), then the file's label(s). --tta averages them over
+// the 8 flips and quarter turns of each image (Dieleman et al. 2015);
+// --gallery draws the first images with their labels and predictions.
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -11,23 +13,22 @@
 #include <string>
 #include <vector>
 
-#include "core/autograd.h"
 #include "core/error.h"
-#include "tools/checkpoint_model.h"
+#include "tools/checkpoint_on_data.h"
 #include "tools/commands.h"
-#include "tools/data_source.h"
+#include "tools/plot.h"
 #include "tools/run_dir.h"
 
 namespace astrocnn::cli {
 namespace {
 
 struct PredictArgs {
-  std::string checkpoint;
-  std::string file;
+  CheckpointOnDataArgs run;
   std::string out;
-  int64_t batch_size = 64;
-  std::string device = "cpu";
-  int threads = 0;
+  bool tta = false;
+  std::string gallery;  // empty: no picture
+  int64_t gallery_count = 16;
+  std::vector<int64_t> bands;  // empty: 2,1,0 for 3 or more channels, else 0
 };
 
 std::string number(double v) {
@@ -43,42 +44,122 @@ std::string cell(std::string name) {
   return name;
 }
 
-// Softmax of one row, in double (outputs of a classifier are logits).
-std::vector<double> softmax(const double* row, int64_t k) {
-  double top = *std::max_element(row, row + k), sum = 0;
-  std::vector<double> p(static_cast<size_t>(k));
-  for (int64_t j = 0; j < k; ++j) sum += p[j] = std::exp(row[j] - top);
-  for (double& v : p) v /= sum;
-  return p;
-}
+// ---- The gallery ----
 
-int run_predict(const PredictArgs& a) {
-  apply_threads(a.threads);
-  Device device = parse_device(a.device);
-  ASTRO_CHECK(a.batch_size > 0, "--batch-size must be positive, got ", a.batch_size);
-  json config = read_run_config(a.checkpoint);
-  std::unique_ptr<DataSource> data = DataSource::file(a.file);
-  const DataInfo& info = data->info();
-  ModelSpec spec = model_from_json(config["model"]);
-  check_images_fit(info, spec, "checkpoint '" + a.checkpoint + "'");
-  const bool classifier = config.contains("data") && config["data"].value("class_labels", false);
-  std::vector<std::string> names = config.contains("data")
-      ? config["data"].value("label_names", std::vector<std::string>{}) : std::vector<std::string>{};
-  const int64_t k = spec.options.outputs;
-  if (static_cast<int64_t>(names.size()) != k) {
-    names.clear();
-    for (int64_t j = 0; j < k; ++j) names.push_back("output_" + std::to_string(j));
+// What the lines under a cutout say, which depends on the labels.
+enum class LabelStyle { Classes, VoteFractions, Values };
+
+class Gallery {
+ public:
+  Gallery(const PredictArgs& a, const CheckpointOnData& run) : a_(a), run_(run) {
+    const DataInfo& info = run.info();
+    bands_ = a.bands;
+    if (bands_.empty()) bands_ = info.channels >= 3 ? std::vector<int64_t>{2, 1, 0} : std::vector<int64_t>{0};
+    ASTRO_CHECK(bands_.size() == 1 || bands_.size() == 3, "--bands takes one band (greyscale) or "
+                "three (red, green, blue), got ", bands_.size());
+    for (int64_t b : bands_)
+      ASTRO_CHECK(b >= 0 && b < info.channels, "--bands: band ", b, " is not among the ",
+                  info.channels, " channels of ", info.name);
+    ASTRO_CHECK(a.gallery_count >= 1, "--gallery-count must be >= 1, got ", a.gallery_count);
+    if (info.class_labels) style_ = LabelStyle::Classes;
+    else if (info.label_width >= 2 && default_loss(info, run.data->first_labels(256)) == "rmse")
+      style_ = LabelStyle::VoteFractions;
+    else style_ = LabelStyle::Values;
+    names_ = style_ == LabelStyle::Classes ? run.class_names(static_cast<size_t>(run.spec.options.outputs))
+                                           : run.output_names();
   }
 
-  RestoredModel restored = restore_model(a.checkpoint, device);
-  restored.model->eval();
-  NoGradGuard no_grad;
+  bool full() const { return static_cast<int64_t>(images_.size()) >= a_.gallery_count; }
+
+  // Takes image i of a batch, its labels and its outputs.
+  void add(const Tensor& x, int64_t i, const Tensor& y, const double* outputs) {
+    const int64_t c = x.size(1), h = x.size(2), w = x.size(3), k = run_.spec.options.outputs;
+    GalleryImage g;
+    g.band_count = static_cast<int64_t>(bands_.size());
+    g.height = h;
+    g.width = w;
+    const float* pixels = x.data<float>() + i * c * h * w;
+    for (int64_t b : bands_) g.bands.insert(g.bands.end(), pixels + b * h * w, pixels + (b + 1) * h * w);
+    const int64_t predicted = std::max_element(outputs, outputs + k) - outputs;
+    if (style_ == LabelStyle::Values) {
+      std::vector<double> truth = y.to(DType::F64).to_vector<double>();
+      const int64_t width = y.size(1);
+      std::vector<double> row(truth.begin() + i * width, truth.begin() + (i + 1) * width);
+      std::vector<double> predicted_row(outputs, outputs + k);
+      if (run_.compares_directions()) normalise_rows(row, width), normalise_rows(predicted_row, k);
+      g.truth = "true " + values(row.data(), width);
+      g.prediction = "pred " + values(predicted_row.data(), k);
+    } else if (style_ == LabelStyle::Classes) {
+      const int64_t truth = y.to_vector<int64_t>()[i];
+      g.truth = "true: " + name(truth);
+      g.prediction = "pred: " + name(predicted) + " " + fixed(outputs[predicted]);
+      g.verdict = truth == predicted ? 1 : -1;
+    } else {
+      std::vector<double> votes = y.to(DType::F64).to_vector<double>();
+      const double* row = votes.data() + i * k;
+      const int64_t truth = std::max_element(row, row + k) - row;
+      g.truth = "true: " + name(truth) + " " + fixed(row[truth]);
+      g.prediction = "pred: " + name(predicted) + " " + fixed(outputs[predicted]);
+      g.verdict = truth == predicted ? 1 : -1;
+    }
+    images_.push_back(std::move(g));
+  }
+
+  void write() const {
+    std::string bands;
+    for (int64_t b : bands_) bands += (bands.empty() ? "" : ",") + std::to_string(b);
+    std::string subtitle = "the first " + std::to_string(images_.size()) + " images, each asinh-stretched; " +
+                           (bands_.size() == 1 ? "band " + bands : "bands " + bands + " as red, green, blue");
+    if (a_.tta) subtitle += "; predictions averaged over 8 views";
+    if (style_ == LabelStyle::Values) {
+      subtitle += run_.compares_directions() ? "\nas unit vectors (the cosine loss ignores length):\n"
+                                             : "\nvalues: ";
+      for (size_t j = 0; j < names_.size(); ++j) subtitle += (j ? ", " : "") + names_[j];
+    }
+    const std::string title = run_.spec.name + " (" + a_.run.checkpoint + ") on " + run_.info().name;
+    plot_gallery(images_, title, subtitle, a_.gallery);
+  }
+
+ private:
+  std::string name(int64_t c) const {
+    return c < static_cast<int64_t>(names_.size()) ? names_[c] : "class " + std::to_string(c);
+  }
+  static std::string fixed(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2f", v);
+    return buf;
+  }
+  static std::string values(const double* v, int64_t n) {
+    std::string s;
+    for (int64_t j = 0; j < std::min<int64_t>(n, 4); ++j) s += (j ? " " : "") + fixed(v[j]);
+    return n > 4 ? s + " ..." : s;
+  }
+
+  const PredictArgs& a_;
+  const CheckpointOnData& run_;
+  std::vector<int64_t> bands_;
+  LabelStyle style_;
+  std::vector<std::string> names_;
+  std::vector<GalleryImage> images_;
+};
+
+// ---- The command ----
+
+int run_predict(const PredictArgs& a) {
+  if (!a.gallery.empty())
+    ASTRO_CHECK(plots_available(), "--gallery: this astrocnn was built without cairo (install "
+                "libcairo2-dev and re-run cmake), so it draws no pictures");
+  CheckpointOnData run = open_checkpoint_on_data(a.run);
+  const DataInfo& info = run.info();
+  std::vector<std::string> names = run.output_names();
+  std::unique_ptr<Gallery> gallery;
+  if (!a.gallery.empty()) gallery = std::make_unique<Gallery>(a, run);
 
   const std::string tmp = a.out + ".tmp";
   std::ofstream csv(tmp);
   ASTRO_CHECK(csv.good(), "-o '", a.out, "': cannot write '", tmp, "'");
   csv << "index";
-  for (const std::string& n : names) csv << ',' << (classifier ? "p_" : "") << cell(n);
+  for (const std::string& n : names) csv << ',' << (run.classifier ? "p_" : "") << cell(n);
   if (info.class_labels) {
     csv << ",label";
   } else {
@@ -88,28 +169,26 @@ int run_predict(const PredictArgs& a) {
   }
   csv << '\n';
 
+  const int64_t k = run.spec.options.outputs;
   int64_t index = 0;
   try {
-    auto batches = data->batches(data->all_rows(), a.batch_size, /*shuffle=*/false, 0, 0);
-    batches->start_epoch(0);
-    Tensor x, y;
-    while (batches->next(x, y)) {
-      std::vector<double> out = restored.model->forward(x.to(device)).to(DType::F64).to_vector<double>();
+    for_each_prediction(run, a.run.batch_size, a.tta,
+                        [&](const Tensor& x, const Tensor& y, const std::vector<double>& out) {
       std::vector<int64_t> ids;
       std::vector<double> targets;
       if (info.class_labels) ids = y.to_vector<int64_t>();
       else targets = y.to(DType::F64).to_vector<double>();
       for (int64_t i = 0; i < x.size(0); ++i, ++index) {
         csv << index;
-        std::vector<double> row(out.begin() + i * k, out.begin() + (i + 1) * k);
-        if (classifier) row = softmax(row.data(), k);
-        for (double v : row) csv << ',' << number(v);
+        for (int64_t j = 0; j < k; ++j) csv << ',' << number(out[i * k + j]);
         if (info.class_labels) csv << ',' << ids[i];
         else
-          for (int64_t j = 0; j < info.label_width; ++j) csv << ',' << number(targets[i * info.label_width + j]);
+          for (int64_t j = 0; j < info.label_width; ++j)
+            csv << ',' << number(targets[i * info.label_width + j]);
         csv << '\n';
+        if (gallery && !gallery->full()) gallery->add(x, i, y, out.data() + i * k);
       }
-    }
+    });
     csv.close();
     ASTRO_CHECK(!csv.fail(), "-o '", a.out, "': writing '", tmp, "' failed");
   } catch (...) {
@@ -117,8 +196,13 @@ int run_predict(const PredictArgs& a) {
     throw;
   }
   replace_file(tmp, a.out);
-  std::printf("wrote %s: %lld rows (%s, %lld outputs%s)\n", a.out.c_str(), static_cast<long long>(index),
-              spec.name.c_str(), static_cast<long long>(k), classifier ? ", softmax probabilities" : "");
+  std::printf("wrote %s: %lld rows (%s, %lld outputs%s%s)\n", a.out.c_str(),
+              static_cast<long long>(index), run.spec.name.c_str(), static_cast<long long>(k),
+              run.classifier ? ", softmax probabilities" : "", a.tta ? ", mean over 8 views" : "");
+  if (gallery) {
+    gallery->write();
+    std::printf("wrote %s\n", a.gallery.c_str());
+  }
   return 0;
 }
 
@@ -128,14 +212,18 @@ Command add_predict_command(CLI::App& app) {
   auto args = std::make_shared<PredictArgs>();
   PredictArgs& a = *args;
   CLI::App* sub = app.add_subcommand(
-      "predict", "Write a checkpoint's outputs for every image of a data file to CSV (index, outputs, label)");
-  sub->add_option("--checkpoint", a.checkpoint, "checkpoint written by astrocnn train (checkpoint.h5 or best.h5)")
-      ->required();
-  sub->add_option("-f,--file", a.file, "HDF5 data set in the native layout (docs/DATA.md)")->required();
+      "predict", "Write a checkpoint's outputs for every image of a data file to CSV (index, "
+      "outputs, label); --tta averages them over 8 views, --gallery draws the first images");
+  add_checkpoint_on_data_options(sub, a.run);
   sub->add_option("-o,--output", a.out, "CSV file to write (replaced atomically)")->required();
-  sub->add_option("--batch-size", a.batch_size, "images per forward pass")->capture_default_str();
-  sub->add_option("--device", a.device, "cpu or cuda")->capture_default_str();
-  sub->add_option("--threads", a.threads, "CPU threads (0: OMP_NUM_THREADS or all cores)")->capture_default_str();
+  sub->add_flag("--tta", a.tta, "test-time augmentation: average the outputs (probabilities for "
+                "classifiers) over the 8 flips and quarter turns of each image");
+  sub->add_option("--gallery", a.gallery, "also draw the first images with their label and "
+                  "prediction to this PNG")->type_name("PNG");
+  sub->add_option("--gallery-count", a.gallery_count, "images in the --gallery")->capture_default_str();
+  sub->add_option("--bands", a.bands, "--gallery: the channel to show in grey, or three as red, green, "
+                  "blue (default 2,1,0 with 3 or more channels, else 0)")
+      ->delimiter(',')->type_name("B or R,G,B");
   return {sub, [args] { return run_predict(*args); }};
 }
 

@@ -6,21 +6,33 @@
 //
 // Everything is checked before anything is written: a bad option, file or
 // model fails with one error line and leaves an existing run untouched.
+//
+// Under mpirun/srun every rank runs this same command (data-parallel
+// training, core/distributed.h): each trains on its share of the images
+// (-m, models/sharding.h), and rank 0 alone prints, writes the run directory
+// and its checkpoints, which every rank reads back on --resume.
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 
+#include "core/distributed.h"
 #include "core/error.h"
 #include "core/philox.h"
 #include "kernels/backend.h"
 #include "models/models.h"
+#include "models/sharding.h"
 #include "models/trainer.h"
+#include "tools/batch_options.h"
 #include "tools/checkpoint_model.h"
 #include "tools/commands.h"
 #include "tools/data_source.h"
@@ -61,6 +73,52 @@ struct RunState {
                 {"history", history_to_json(history)}};
   }
 };
+
+// ---- Several ranks ----
+
+// Every rank's position in its dropout stream (a collective: every rank calls
+// it), stored as "rng_offsets" so that each rank resumes its own stream.
+json gather_rng_offsets(Communicator& ranks) {
+  std::vector<int64_t> slots(static_cast<size_t>(ranks.size()), 0);
+  slots[ranks.rank()] = static_cast<int64_t>(global_rng().offset());
+  Tensor gathered = Tensor::from_vector(slots, {ranks.size()});
+  ranks.allreduce({gathered}, ReduceOp::Sum);
+  return gathered.to_vector<int64_t>();
+}
+
+// Several ranks: each draws its dropout masks from a stream of its own
+// (worker_seed; rank 0 keeps the single-process stream), continued from the
+// position it had in the checkpoint when resuming.
+void use_worker_random_stream(const Communicator& ranks, uint64_t seed, const json& stored) {
+  if (ranks.size() == 1) return;
+  uint64_t offset = global_rng().offset();
+  const json* offsets = stored.contains("state") ? &stored["state"] : nullptr;
+  if (offsets && offsets->contains("rng_offsets") &&
+      (*offsets)["rng_offsets"].size() == static_cast<size_t>(ranks.size()))
+    offset = (*offsets)["rng_offsets"][ranks.rank()].get<uint64_t>();
+  global_rng() = Rng(worker_seed(seed, ranks.rank()), offset);
+}
+
+// Test hook (tests/cli/mpi_rank_failure.sh): ASTROCNN_TEST_FAIL_RANK=R makes
+// rank R fail at its second step as a crashed rank would, leaving without
+// finalising MPI (ASTROCNN_TEST_FAIL_MODE=exit, the default), or hang there
+// (=hang), so that the others must notice. Unset, it does nothing.
+std::function<void(const BatchProgress&)> with_rank_failure_test_hook(
+    std::function<void(const BatchProgress&)> report, int rank) {
+  const char* fail_rank = std::getenv("ASTROCNN_TEST_FAIL_RANK");
+  if (!fail_rank || std::atoi(fail_rank) != rank) return report;
+  const char* mode = std::getenv("ASTROCNN_TEST_FAIL_MODE");
+  const bool hang = mode && std::string(mode) == "hang";
+  return [report, rank, hang](const BatchProgress& p) {
+    report(p);
+    if (p.batch != 2) return;
+    std::fprintf(stderr, "astrocnn: rank %d: ASTROCNN_TEST_FAIL_RANK: %s at step 2 (a test of "
+                 "failure handling)\n", rank, hang ? "hanging" : "exiting");
+    std::fflush(stderr);
+    while (hang) std::this_thread::sleep_for(std::chrono::seconds(1));
+    std::_Exit(3);
+  };
+}
 
 // --resume: the model, the optimiser and the global random stream as the
 // checkpoint left them, and the history so far.
@@ -125,7 +183,8 @@ std::function<void(const BatchProgress&)> progress_reporter(RunLog& log, int64_t
 }
 
 void log_header(RunLog& log, const TrainArgs& a, const DataInfo& info, const SplitRows& rows,
-                const ModelSpec& spec, const Module& model, const TrainOptions& opt) {
+                const ModelSpec& spec, const Module& model, const TrainOptions& opt,
+                const Communicator& workers) {
   const models::ModelOptions& o = spec.options;
   log.line("data: " + info.name + ": " + info.describe());
   log.line("split: " + std::to_string(rows.train.size()) + " train / " +
@@ -140,6 +199,11 @@ void log_header(RunLog& log, const TrainArgs& a, const DataInfo& info, const Spl
            ", schedule " + a.schedule + ", batch " + std::to_string(a.batch_size) +
            (a.noise > 0 ? ", noise sigma " + format("%g", a.noise) : std::string()));
   log.line("backend: " + backend_for(opt.device).name() + "; run directory: " + a.out);
+  if (workers.size() > 1)
+    log.line("data parallel: " + std::to_string(workers.size()) + " ranks, " + workers.describe() +
+             "; batch " + std::to_string(a.batch_size) + " per rank, " +
+             std::to_string(a.batch_size * workers.size()) + " per step; " +
+             shard_mode_text(a.shard_epochs) + (a.sync_bn ? "; --sync-bn" : ""));
 #if !defined(ASTROCNN_HAVE_HDF5)
   log.line("note: built without HDF5, so no checkpoint.h5 / best.h5 are written");
 #endif
@@ -148,12 +212,19 @@ void log_header(RunLog& log, const TrainArgs& a, const DataInfo& info, const Spl
 // ---- The command ----
 
 int run_train(TrainArgs a, const CLI::App& sub) {
+  Communicator& ranks = world();
+  const bool leader = ranks.rank() == 0;  // writes the run directory and prints
+  bind_gpu_to_local_rank(ranks);          // before --device cuda starts CUDA
+  ASTRO_CHECK(ranks.size() > 1 || launched_processes() == 1, "started by mpirun/srun as one of ",
+              launched_processes(), " processes, but this astrocnn was built without MPI (install "
+              "libopenmpi-dev and re-run cmake): each process would train alone into the same --out");
+
   // 1. Checks: options, the run directory, the data, the model.
   json stored;  // the resumed run's config
   std::string checkpoint;
   if (a.resume) {
     require_hdf5("--resume");
-    RunDirectory::for_resume(a.out);  // only checks (a probe file comes and goes)
+    if (leader) RunDirectory::for_resume(a.out);  // only checks (a probe file comes and goes)
     checkpoint = (fs::path(a.out) / "checkpoint.h5").string();
     stored = read_run_config(checkpoint);
     ASTRO_CHECK(stored.contains("options") && stored.contains("state"), "--resume: ", checkpoint,
@@ -195,23 +266,31 @@ int run_train(TrainArgs a, const CLI::App& sub) {
   manual_seed(a.seed);  // the initial weights, then dropout, draw from the global stream
   std::shared_ptr<Module> model = build_model(spec, info);
   model->to(opt.device);
-  Trainer trainer(*model, opt);
+  // Gradients of CUDA tensors go through NCCL when the build has it.
+  std::unique_ptr<Communicator> nccl =
+      opt.device == Device::CUDA ? make_nccl_communicator(ranks) : nullptr;
+  Communicator& workers = nccl ? *nccl : ranks;
+  Trainer trainer(*model, opt, &workers);
   RunState state;
   json resumes = json::array();
   if (a.resume) {
     resumes = stored.value("resumes", json::array());
     state = restore_state(checkpoint, stored, *model, trainer.optimizer(), a.epochs);
-    resumes.push_back({{"at_epoch", state.first_epoch - 1}, {"command", command_line()}});
+    resumes.push_back({{"at_epoch", state.first_epoch - 1}, {"command", command_line()},
+                       {"ranks", ranks.size()}});
   }
-  auto train_batches = data->batches(rows.train, a.batch_size, /*shuffle=*/true, a.seed, a.noise);
+  use_worker_random_stream(ranks, a.seed, stored);
+  std::unique_ptr<BatchSource> train_batches = worker_training_batches(*data, a, rows.train, ranks);
   std::unique_ptr<BatchSource> val_batches;
-  if (!rows.validation.empty())
+  if (!rows.validation.empty() && leader)  // rank 0 validates
     val_batches = data->batches(rows.validation, a.batch_size, /*shuffle=*/false, 0, 0);
+  BatchWrappers wrappers = wrap_batches(a, info, ranks.rank(), train_batches, val_batches);
 
-  // 2. The run directory, then the epochs.
-  RunDirectory dir = a.resume ? RunDirectory::for_resume(a.out) : RunDirectory::for_new_run(a.out);
-  RunLog log;
-  log.open(dir.file("train_log.txt"));
+  // 2. The run directory (rank 0's), then the epochs.
+  std::optional<RunDirectory> dir;
+  if (leader) dir.emplace(a.resume ? RunDirectory::for_resume(a.out) : RunDirectory::for_new_run(a.out));
+  RunLog log(leader, /*redraw=*/!launched_by_mpi_launcher());
+  if (dir) log.open(dir->file("train_log.txt"));
   json config = {{"astrocnn_version", ASTROCNN_VERSION},
                  {"git_commit", git_commit()},
                  {"command", a.resume ? stored.value("command", std::string()) : command_line()},
@@ -220,48 +299,62 @@ int run_train(TrainArgs a, const CLI::App& sub) {
                  {"loss", loss_name(opt.loss)},
                  {"data", data_to_json(info, rows)},
                  {"backend", backend_for(opt.device).name()},
-                 {"cpu_threads", cpu_thread_count()}};
+                 {"cpu_threads", cpu_thread_count()},
+                 {"ranks", ranks.size()},
+                 {"communicator", workers.describe()}};
   if (a.resume) config["resumes"] = resumes;
   const std::string title = spec.name + " on " + info.name + " (" + loss_name(opt.loss) + " loss)";
 
   // Each epoch replaces metrics.csv, checkpoint.h5, best.h5 (when better),
   // config.json (when resumed) and curves.png, each atomically.
   auto on_epoch = [&](const EpochMetrics& m) {
+    json rng_offsets = ranks.size() > 1 ? gather_rng_offsets(ranks) : json();
+    if (!leader) return;
     state.history.push_back(m);
     log.line(format_epoch(m, a.epochs));
-    log.line(format_throughput(m));
+    log.line(format_throughput(m, ranks.size()));
+    if (ranks.size() > 1) log.line(format_workers(m));
     double loss = m.validation.samples > 0 ? m.validation.loss : m.train.loss;
     bool best = std::isnan(state.best_loss) || loss < state.best_loss;
     if (best) state.best_loss = loss, state.best_epoch = m.epoch;
-    dir.write_metrics(state.history);
+    dir->write_metrics(state.history);
 #if defined(ASTROCNN_HAVE_HDF5)
     json with_state = config;
     with_state["state"] = state.to_json(m.epoch);
+    if (!rng_offsets.is_null()) with_state["state"]["rng_offsets"] = rng_offsets;
     CheckpointMeta meta;
     meta.epoch = m.epoch;
     meta.model = spec.name;
     meta.config_json = with_state.dump();
     meta.best_metric = state.best_loss;
-    save_checkpoint(dir.file("checkpoint.h5"), *model, &trainer.optimizer(), meta);
-    if (best) save_checkpoint(dir.file("best.h5"), *model, &trainer.optimizer(), meta);
+    save_checkpoint(dir->file("checkpoint.h5"), *model, &trainer.optimizer(), meta);
+    if (best) save_checkpoint(dir->file("best.h5"), *model, &trainer.optimizer(), meta);
 #endif
-    if (a.resume) dir.write_text("config.json", config.dump(2) + "\n");
-    plot_curves(state.history, title, dir.file("curves.png"));
+    if (a.resume) dir->write_text("config.json", config.dump(2) + "\n");
+    plot_curves(state.history, title, dir->file("curves.png"));
   };
 
   try {
-    if (!a.resume) dir.write_text("config.json", config.dump(2) + "\n");
+    if (dir && !a.resume) dir->write_text("config.json", config.dump(2) + "\n");
     log.note("");
     log.note("$ " + command_line());
     if (a.resume)
       log.line("resuming " + a.out + " after epoch " + std::to_string(state.first_epoch - 1) +
                " of " + std::to_string(a.epochs));
-    log_header(log, a, info, rows, spec, *model, opt);
-    trainer.set_batch_callback(progress_reporter(log, a.epochs));
+    log_header(log, a, info, rows, spec, *model, opt, workers);
+    if (!wrappers.augmentation.empty())
+      log.line("augmentation (worker thread): " + wrappers.augmentation);
+    if (a.resume && stored.value("ranks", 1) != ranks.size())
+      log.line("note: the run trained on " + std::to_string(stored.value("ranks", 1)) +
+               " ranks and continues on " + std::to_string(ranks.size()) +
+               "; the batches, so the numbers, differ from an uninterrupted run");
+    trainer.set_batch_callback(
+        with_rank_failure_test_hook(progress_reporter(log, a.epochs), ranks.rank()));
     trainer.fit(*train_batches, val_batches.get(), on_epoch, state.first_epoch);
     log.line("best epoch " + std::to_string(state.best_epoch) + ": " +
              (rows.validation.empty() ? "train" : "validation") + " loss " +
              format("%.4f", state.best_loss) + "; run directory " + a.out);
+    if (wrappers.trace) log.line(trace_report(wrappers, a));
   } catch (const Error& e) {
     log.note(std::string("error: ") + e.what());  // main() prints it
     throw;
@@ -288,8 +381,10 @@ Command add_train_command(CLI::App& app) {
   std::string names;
   for (auto& n : models::model_names()) names += (names.empty() ? "" : ", ") + n;
   sub->add_option("--model", a.model, "network: " + names)->capture_default_str();
-  sub->add_option("-f,--file", a.file, "HDF5 data set in the native layout (docs/DATA.md), read in "
-                  "batches; without it, the built-in synthetic set of --kind/-n/--size");
+  sub->add_option("-f,--file", a.file, "data set, read in batches: an HDF5 file (native, DeepGalaxy, "
+                  "obiwan cutouts), a directory of obiwan shards or of FITS images (docs/DATA.md); "
+                  "without it, the built-in synthetic set of --kind/-n/--size");
+  add_data_options(sub, a.data);
   sub->add_option("--out", a.out, "run directory (default: runs/<model>-<date>-<time>)");
   sub->add_flag("--resume", a.resume, "continue the run in --out from its checkpoint.h5 "
                 "(same results as an uninterrupted run; --epochs may be raised)");
@@ -318,7 +413,22 @@ Command add_train_command(CLI::App& app) {
   sub->add_option("--kind", a.kind, "built-in data: morphology, fakereal, merger")->capture_default_str();
   sub->add_option("-n,--images", a.images, "built-in data: number of images")->capture_default_str();
   sub->add_option("--size", a.size, "built-in data: image size in pixels")->capture_default_str();
-  return {sub, [state] { return run_train(state->args, *state->sub); }};
+  sub->add_option("-m,--shard-epochs", a.shard_epochs, "several MPI ranks: -1 every rank reads the "
+                  "whole set (N ranks at --batch-size B train as one process at N*B); 0 the set "
+                  "is split among the ranks once; K > 0 the split is redrawn every K epochs")
+      ->capture_default_str();
+  sub->add_flag("--sync-bn", a.sync_bn, "several MPI ranks: average the batch-norm running "
+                "statistics over the ranks after every step (default: each rank keeps its own, "
+                "rank 0's are saved)");
+  add_batch_options(sub, a);
+  return {sub, [state] {
+    try {
+      return run_train(state->args, *state->sub);
+    } catch (...) {
+      DistributedSession::abandon();  // the other ranks may be waiting for this one
+      throw;
+    }
+  }};
 }
 
 }  // namespace astrocnn::cli

@@ -1,16 +1,17 @@
+// Data sources of the command line (tools/data_source.h).
 #include "tools/data_source.h"
 
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <sstream>
 
 #include "core/error.h"
 #include "io/dataset.h"
+#include "io/streaming_iterator.h"
 #include "tools/commands.h"
-#if defined(ASTROCNN_HAVE_HDF5)
-#include "io/hdf5/h5_dataset.h"
-#include "io/hdf5/streaming_iterator.h"
-#endif
 
 namespace astrocnn::cli {
 
@@ -20,10 +21,14 @@ std::string DataInfo::describe() const {
   if (class_labels) s << "class ids";
   else s << label_width << " float label" << (label_width == 1 ? "" : "s");
   if (!label_names.empty()) {
+    // DeepGalaxy has hundreds of classes: name the first few.
+    const size_t shown = std::min<size_t>(label_names.size(), 12);
     s << " (";
-    for (size_t i = 0; i < label_names.size(); ++i) s << (i ? ", " : "") << label_names[i];
-    s << ")";
+    if (shown < label_names.size()) s << label_names.size() << " classes: ";
+    for (size_t i = 0; i < shown; ++i) s << (i ? ", " : "") << label_names[i];
+    s << (shown < label_names.size() ? ", ...)" : ")");
   }
+  if (!format.empty()) s << "; " << format;
   return s.str();
 }
 
@@ -72,22 +77,23 @@ class BuiltinSource final : public DataSource {
   DataInfo info_;
 };
 
-// ---- An HDF5 file, streamed ----
+// ---- A data set on disk, streamed ----
 
-#if defined(ASTROCNN_HAVE_HDF5)
 class FileSource final : public DataSource {
  public:
-  explicit FileSource(const std::string& path) : reader_(std::make_shared<H5DatasetReader>(path)) {
+  FileSource(const std::string& path, const DataFileOptions& options)
+      : reader_(open_data_files(path, options)) {
+    const RowSetInfo& r = reader_->info();
     info_.name = "'" + path + "'";
-    const Shape& image = reader_->image_shape();
-    info_.images = reader_->size();
-    info_.channels = image[0];
-    info_.height = image[1];
-    info_.width = image[2];
-    info_.class_labels = reader_->class_labels();
-    info_.label_width = info_.class_labels ? 1 : reader_->labels_shape()[1];
-    info_.label_names = reader_->label_names();
-    info_.task = reader_->task();
+    info_.format = r.format;
+    info_.images = r.rows;
+    info_.channels = r.image_shape[0];
+    info_.height = r.image_shape[1];
+    info_.width = r.image_shape[2];
+    info_.class_labels = r.class_labels;
+    info_.label_width = r.label_width;
+    info_.label_names = r.label_names;
+    info_.task = r.task;
   }
 
   const DataInfo& info() const override { return info_; }
@@ -95,24 +101,22 @@ class FileSource final : public DataSource {
   Tensor first_labels(int64_t n) const override {
     std::vector<int64_t> rows(static_cast<size_t>(std::min(n, info_.images)));
     std::iota(rows.begin(), rows.end(), int64_t{0});
-    Tensor images, labels;
-    reader_->read(rows, images, labels);
-    return labels;
+    return reader_->read_labels(rows);
   }
 
   std::unique_ptr<BatchSource> batches(std::vector<int64_t> rows, int64_t batch_size, bool shuffle,
                                        uint64_t seed, double noise) const override {
-    int64_t samples = static_cast<int64_t>(rows.size());
-    auto it = std::make_unique<StreamingBatchIterator>(reader_, std::move(rows), batch_size, shuffle, seed);
+    const auto samples = static_cast<int64_t>(rows.size());
+    auto it = std::make_unique<StreamingBatchIterator>(reader_, std::move(rows), batch_size, shuffle,
+                                                       seed);
     if (noise > 0) it->set_noise(noise);
     return std::make_unique<IteratorSource<StreamingBatchIterator>>(std::move(it), samples);
   }
 
  private:
-  std::shared_ptr<H5DatasetReader> reader_;
+  std::shared_ptr<const RowReader> reader_;
   DataInfo info_;
 };
-#endif
 
 bool all_vote_fractions(const Tensor& labels) {
   const int64_t k = labels.size(1);
@@ -135,13 +139,31 @@ std::unique_ptr<DataSource> DataSource::builtin(const synth::SynthOptions& optio
   return std::make_unique<BuiltinSource>(options);
 }
 
-std::unique_ptr<DataSource> DataSource::file(const std::string& path) {
-  require_hdf5("-f " + path);
-#if defined(ASTROCNN_HAVE_HDF5)
-  return std::make_unique<FileSource>(path);
-#else
-  return nullptr;
-#endif
+std::unique_ptr<DataSource> DataSource::file(const std::string& path,
+                                             const DataFileOptions& options) {
+  return std::make_unique<FileSource>(path, options);
+}
+
+DataFileOptions test_split() {
+  DataFileOptions o;
+  o.split = "test";
+  return o;
+}
+
+void add_data_options(CLI::App* sub, DataFileOptions& o) {
+  sub->add_option("-d,--datasets", o.datasets, "DeepGalaxy files: the simulations to use, a glob "
+                  "over the group names (s_1.5_* for size ratio 1.5)")->capture_default_str();
+  sub->add_option("--num-camera", o.num_camera, "DeepGalaxy files: cameras 0 .. n-1 (1 to 14)")
+      ->capture_default_str();
+  sub->add_option("--dg-labels", o.dg_labels, "DeepGalaxy files: time-camera (classes of "
+                  "time bin and camera, as dg_train.py with Horovod) or time (time bin only)")
+      ->capture_default_str();
+  sub->add_option("--split", o.split, "obiwan shard directories: train (xtrain_N.npy) or test "
+                  "(xtest_N.npy)")->capture_default_str();
+  sub->add_option("--fake", o.fake, "obiwan cutout files: the simulated galaxies' file of the "
+                  "brick whose real galaxies -f names (labels 0 real, 1 fake)");
+  sub->add_option("--labels", o.labels, "a directory of FITS images: its labels CSV (default "
+                  "DIR/labels.csv; docs/DATA.md)");
 }
 
 std::string default_loss(const DataInfo& info, const Tensor& first_labels) {

@@ -1,7 +1,8 @@
 // The images a command works on: the built-in synthetic generator (kept in
-// memory) or an HDF5 file in the native layout (read in batches while the
-// work runs, never loaded whole). Both hand out the same batches for the
-// same rows (see io/hdf5/streaming_iterator.h).
+// memory) or a data set on disk in any format astrocnn reads (io/data_files.h:
+// native HDF5, DeepGalaxy, obiwan shards or cutouts, FITS + labels CSV),
+// read in batches while the work runs, never loaded whole. Both hand out the
+// same batches for the same rows (see io/streaming_iterator.h).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -9,13 +10,17 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "io/data_files.h"
 #include "io/synthetic.h"
 #include "models/trainer.h"
+
+namespace CLI { class App; }
 
 namespace astrocnn::cli {
 
 struct DataInfo {
-  std::string name;  // the file as given, or "the built-in morphology set"
+  std::string name;    // the file as given, or "the built-in morphology set"
+  std::string format;  // "DeepGalaxy HDF5", ...; empty for the built-in set
   int64_t images = 0, channels = 0, height = 0, width = 0;
   bool class_labels = false;  // int64 class ids [N] (else float [N, K])
   int64_t label_width = 0;    // K of float labels; 1 for class ids
@@ -29,8 +34,10 @@ class DataSource {
  public:
   // The built-in generator's images 0..n-1.
   static std::unique_ptr<DataSource> builtin(const synth::SynthOptions& options);
-  // An HDF5 file; its layout is checked now (an Error names the file and the problem).
-  static std::unique_ptr<DataSource> file(const std::string& path);
+  // A data set on disk, its format found from what `path` is; its layout is
+  // checked now (an Error names the file and the problem).
+  static std::unique_ptr<DataSource> file(const std::string& path,
+                                          const DataFileOptions& options = {});
 
   virtual ~DataSource() = default;
   virtual const DataInfo& info() const = 0;
@@ -42,6 +49,12 @@ class DataSource {
                                                bool shuffle, uint64_t seed, double noise) const = 0;
   std::vector<int64_t> all_rows() const;
 };
+
+// Registers -d, --num-camera, --dg-labels, --split, --fake and --labels (the
+// options some data formats need) on a subcommand.
+void add_data_options(CLI::App* sub, DataFileOptions& options);
+// The defaults of eval and predict: obiwan's test shards.
+DataFileOptions test_split();
 
 // The loss that suits the labels when --loss is not given: xent for class
 // ids; rmse for vote fractions and for a single target; cosine for other

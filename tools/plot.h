@@ -1,5 +1,12 @@
-// curves.png: the learning curves of a run, drawn with cairo.
+// The PNGs astrocnn draws, with cairo (tools/plot_canvas.h has what they share):
+//   curves.png             learning curves of a run         (plot.cpp, astrocnn train)
+//   confusion.png          confusion matrix of a classifier (plot_eval.cpp, astrocnn eval --plots)
+//   predicted_vs_true.png  regression outputs against labels (plot_eval.cpp, astrocnn eval --plots)
+//   gallery.png            cutouts, labels and predictions     (plot_gallery.cpp, astrocnn predict --gallery)
+// Each is written atomically. Each returns false, writing nothing, when this
+// build has no cairo, and throws an Error naming the file when writing fails.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -7,11 +14,40 @@
 
 namespace astrocnn::cli {
 
+// Whether this build draws PNGs at all (it has cairo).
+bool plots_available();
+
 // Two panels against epoch, train (solid) and validation (dashed): the loss,
 // and the accuracy (or the RMSE when accuracy is not defined for the labels).
-// Written atomically to `path`. Returns false, writing nothing, when this
-// build has no cairo; throws an Error naming the file when writing fails.
 bool plot_curves(const std::vector<EpochMetrics>& history, const std::string& title,
                  const std::string& path);
+
+// confusion[true class][predicted class] as a matrix of counts, each cell
+// coloured by its share of the row (so the diagonal reads as per-class
+// recall), with the class names on both axes.
+bool plot_confusion(const std::vector<std::vector<int64_t>>& confusion,
+                    const std::vector<std::string>& class_names, const std::string& title,
+                    const std::string& path);
+
+// One panel per output: the prediction against the label of every image,
+// with the 1:1 line and the panel's RMSE. `predicted` and `truth` hold
+// N rows of names.size() values.
+bool plot_predicted_vs_true(const std::vector<double>& predicted, const std::vector<double>& truth,
+                            const std::vector<std::string>& names, const std::string& title,
+                            const std::string& path);
+
+// One cutout of a gallery: the bands to show (1: greyscale, 3: red, green,
+// blue), as stored; the gallery stretches each image on its own with an
+// asinh stretch (Lupton et al. 2004: colours kept, cores not saturated).
+struct GalleryImage {
+  std::vector<float> bands;  // bands x height x width
+  int64_t band_count = 1, height = 0, width = 0;
+  std::string truth, prediction;  // the lines under the image
+  int verdict = 0;                // +1 right (prediction in green), -1 wrong (red), 0 neither
+};
+// A grid of the images, `subtitle` (lines split at '\n') under the title
+// (e.g. what the bands are).
+bool plot_gallery(const std::vector<GalleryImage>& images, const std::string& title,
+                  const std::string& subtitle, const std::string& path);
 
 }  // namespace astrocnn::cli

@@ -15,16 +15,25 @@ namespace fs = std::filesystem;
 std::string git_commit() { return ASTROCNN_GIT_COMMIT; }
 
 json options_to_json(const TrainArgs& a) {
-  std::string file = a.file.empty() ? "" : fs::absolute(a.file).lexically_normal().string();
+  auto absolute = [](const std::string& path) {
+    return path.empty() ? path : fs::absolute(path).lexically_normal().string();
+  };
   return json{
       {"model", a.model},       {"small-stem", a.small_stem}, {"outputs", a.outputs},
-      {"dropout", a.dropout},   {"file", file},               {"kind", a.kind},
+      {"dropout", a.dropout},   {"file", absolute(a.file)},   {"kind", a.kind},
+      {"datasets", a.data.datasets}, {"num-camera", a.data.num_camera},
+      {"dg-labels", a.data.dg_labels}, {"split", a.data.split},
+      {"fake", absolute(a.data.fake)}, {"labels", absolute(a.data.labels)},
       {"images", a.images},     {"size", a.size},             {"loss", a.loss},
       {"epochs", a.epochs},     {"batch-size", a.batch_size}, {"lr", a.lr},
       {"momentum", a.momentum}, {"weight-decay", a.weight_decay},
       {"nesterov", a.nesterov}, {"schedule", a.schedule},     {"step-size", a.step_size},
       {"noise", a.noise},       {"seed", a.seed},             {"val-fraction", a.val_fraction},
       {"device", a.device},     {"threads", a.threads},       {"out", a.out},
+      {"shard-epochs", a.shard_epochs}, {"sync-bn", a.sync_bn},
+      {"flip", a.flip},         {"rot90", a.rot90},           {"rotate", a.rotate},
+      {"translate", a.translate}, {"zoom", a.zoom},           {"brightness", a.brightness},
+      {"fill", a.fill},         {"augment-validation", a.augment_validation},
   };
 }
 
@@ -74,6 +83,12 @@ TrainArgs options_from_json(const json& o) {
   read_if_present(o, "outputs", a.outputs);
   read_if_present(o, "dropout", a.dropout);
   read_if_present(o, "file", a.file);
+  read_if_present(o, "datasets", a.data.datasets);
+  read_if_present(o, "num-camera", a.data.num_camera);
+  read_if_present(o, "dg-labels", a.data.dg_labels);
+  read_if_present(o, "split", a.data.split);
+  read_if_present(o, "fake", a.data.fake);
+  read_if_present(o, "labels", a.data.labels);
   read_if_present(o, "kind", a.kind);
   read_if_present(o, "images", a.images);
   read_if_present(o, "size", a.size);
@@ -92,6 +107,16 @@ TrainArgs options_from_json(const json& o) {
   read_if_present(o, "device", a.device);
   read_if_present(o, "threads", a.threads);
   read_if_present(o, "out", a.out);
+  read_if_present(o, "shard-epochs", a.shard_epochs);
+  read_if_present(o, "sync-bn", a.sync_bn);
+  read_if_present(o, "flip", a.flip);
+  read_if_present(o, "rot90", a.rot90);
+  read_if_present(o, "rotate", a.rotate);
+  read_if_present(o, "translate", a.translate);
+  read_if_present(o, "zoom", a.zoom);
+  read_if_present(o, "brightness", a.brightness);
+  read_if_present(o, "fill", a.fill);
+  read_if_present(o, "augment-validation", a.augment_validation);
   return a;
 }
 

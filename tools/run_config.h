@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "io/data_files.h"
 #include "models/models.h"
 #include "models/trainer.h"
 
@@ -39,6 +40,7 @@ struct TrainArgs {
   int64_t outputs = 0;     // 0: from the data
   double dropout = 0.5;
   std::string file;        // empty: the built-in synthetic set below
+  DataFileOptions data;    // -d, --num-camera, --dg-labels, --split, --fake, --labels (io/data_files.h)
   std::string kind = "morphology";
   int64_t images = 1000;
   int64_t size = 64;
@@ -58,10 +60,25 @@ struct TrainArgs {
   int threads = 0;
   std::string out;  // empty: runs/<model>-<date>-<time>
   bool resume = false;
+  // Augmentation of the training images (io/augment.h, tools/batch_options.h).
+  bool flip = false, rot90 = false;
+  double rotate = 0;  // degrees; 180 = any angle
+  double translate = 0;
+  std::vector<double> zoom{1, 1};  // MIN, MAX
+  double brightness = 0;
+  std::string fill = "zero";
+  bool augment_validation = false;
+  // One traced training step; not options of the run (not in "options", may change on --resume).
+  std::string trace;
+  int64_t trace_step = 2;
+  // Data-parallel runs (mpirun/srun, models/sharding.h): -m, and --sync-bn.
+  int64_t shard_epochs = -1;
+  bool sync_bn = false;
 };
 
 // "options": every TrainArgs field under its long option name ("batch-size").
-// -f is stored as an absolute path, so a run resumes from any directory.
+// -f (and --fake, --labels) are stored as absolute paths, so a run resumes
+// from any directory.
 json options_to_json(const TrainArgs& args);
 // The inverse; keys that are missing keep their defaults.
 TrainArgs options_from_json(const json& options);

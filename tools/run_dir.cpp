@@ -152,7 +152,8 @@ void RunDirectory::write_metrics(const std::vector<EpochMetrics>& history) const
 
 // ---- RunLog ----
 
-RunLog::RunLog() : terminal_(::isatty(STDOUT_FILENO) == 1) {}
+RunLog::RunLog(bool prints, bool redraw)
+    : prints_(prints), terminal_(prints && redraw && ::isatty(STDOUT_FILENO) == 1) {}
 
 void RunLog::open(const std::string& path) {
   file_.open(path, std::ios::app);
@@ -166,9 +167,11 @@ void RunLog::clear_progress() {
 }
 
 void RunLog::line(const std::string& text) {
-  clear_progress();
-  std::printf("%s\n", text.c_str());
-  std::fflush(stdout);
+  if (prints_) {
+    clear_progress();
+    std::printf("%s\n", text.c_str());
+    std::fflush(stdout);
+  }
   note(text);
 }
 

@@ -56,10 +56,13 @@ void replace_file(const std::string& tmp, const std::string& path);
 
 // What a run prints: each line goes to stdout and to train_log.txt once that
 // is open. On a terminal, progress() redraws one status line in place; it is
-// not logged, and off a terminal it prints nothing.
+// not logged, and off a terminal it prints nothing. A log that does not
+// print (`prints` false: the MPI ranks other than 0) stays silent unless a
+// file is opened; one that may not `redraw` prints plain lines even on a
+// terminal (mpirun hands its ranks a pseudo-terminal whatever the real output is).
 class RunLog {
  public:
-  RunLog();
+  explicit RunLog(bool prints = true, bool redraw = true);
   void open(const std::string& path);  // appends
   void line(const std::string& text);
   void note(const std::string& text);  // the log file only
@@ -69,6 +72,7 @@ class RunLog {
  private:
   void clear_progress();
   std::ofstream file_;
+  bool prints_ = true;
   bool terminal_ = false;
   bool progress_shown_ = false;
 };

@@ -10,6 +10,8 @@
 #include "core/error.h"
 #include "io/synthetic.h"
 #include "models/models.h"
+#include "models/sharding.h"
+#include "tools/batch_options.h"
 #include "tools/commands.h"
 
 namespace astrocnn::cli {
@@ -61,6 +63,8 @@ TrainArgs merge_resumed_options(const TrainArgs& given, const CLI::App& sub, con
   TrainArgs merged = options_from_json(stored_options);
   merged.out = given.out;
   merged.resume = true;
+  merged.trace = given.trace;
+  merged.trace_step = given.trace_step;
   if (sub.get_option("--epochs")->count()) merged.epochs = given.epochs;
   if (sub.get_option("--threads")->count()) merged.threads = given.threads;
   if (sub.get_option("--device")->count()) merged.device = given.device;
@@ -80,6 +84,10 @@ TrainOptions check_options(const TrainArgs& a) {
   ASTRO_CHECK(a.schedule == "constant" || a.schedule == "step" || a.schedule == "cosine",
               "--schedule: unknown learning-rate schedule '", a.schedule,
               "' (known: constant, step, cosine)");
+  ASTRO_CHECK(a.shard_epochs >= -1, "-m/--shard-epochs must be -1 (every rank reads the whole "
+              "set), 0 (split once) or K > 0 (split anew every K epochs), got ", a.shard_epochs);
+  augment_options(a);  // checks the augmentation flags
+  check_trace_path(a);
   apply_threads(a.threads);
   opt.device = parse_device(a.device);
   opt.epochs = a.epochs;
@@ -92,11 +100,12 @@ TrainOptions check_options(const TrainArgs& a) {
   opt.step_size = a.step_size;
   opt.noise_sigma = a.noise;
   opt.seed = a.seed;
+  opt.sync_batch_norm = a.sync_bn;
   return opt;
 }
 
 std::unique_ptr<DataSource> open_data(const TrainArgs& a) {
-  if (!a.file.empty()) return DataSource::file(a.file);
+  if (!a.file.empty()) return DataSource::file(a.file, a.data);
   synth::SynthOptions so;
   so.kind = synth::parse_kind(a.kind);
   so.n = a.images;
@@ -104,6 +113,32 @@ std::unique_ptr<DataSource> open_data(const TrainArgs& a) {
   so.seed = a.seed;
   so.num_threads = 0;  // the images do not depend on it
   return DataSource::builtin(so);
+}
+
+std::unique_ptr<BatchSource> worker_training_batches(const DataSource& data, const TrainArgs& a,
+                                                     const std::vector<int64_t>& rows,
+                                                     const Communicator& ranks) {
+  if (ranks.size() == 1) return data.batches(rows, a.batch_size, /*shuffle=*/true, a.seed, iterator_noise(a));
+  ShardPlan plan;
+  plan.rank = ranks.rank();
+  plan.workers = ranks.size();
+  plan.shard_epochs = a.shard_epochs;
+  plan.batch_size = a.batch_size;
+  plan.seed = a.seed;
+  const uint64_t noise_seed = worker_seed(a.seed, ranks.rank());
+  const int64_t batch_size = a.batch_size;
+  const double noise = iterator_noise(a);
+  return std::make_unique<ShardedBatches>(
+      rows, plan, [&data, batch_size, noise_seed, noise](std::vector<int64_t> mine) {
+        return data.batches(std::move(mine), batch_size, /*shuffle=*/false, noise_seed, noise);
+      });
+}
+
+std::string shard_mode_text(int64_t shard_epochs) {
+  if (shard_epochs < 0) return "-m -1: every rank reads the whole set";
+  if (shard_epochs == 0) return "-m 0: the set is split among the ranks once";
+  return "-m " + std::to_string(shard_epochs) + ": the split among the ranks is redrawn every " +
+         std::to_string(shard_epochs) + " epochs";
 }
 
 int64_t model_outputs(const TrainArgs& a, const DataInfo& d) {

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "core/distributed.h"
 #include "models/trainer.h"
 #include "tools/data_source.h"
 #include "tools/run_config.h"
@@ -25,8 +26,19 @@ TrainArgs merge_resumed_options(const TrainArgs& given, const CLI::App& sub,
 // applies --threads and returns the trainer's options.
 TrainOptions check_options(const TrainArgs& a);
 
-// -f FILE, or the built-in set of --kind, -n, --size and --seed.
+// -f PATH (any format of io/data_files.h), or the built-in set of --kind,
+// -n, --size and --seed.
 std::unique_ptr<DataSource> open_data(const TrainArgs& a);
+
+// This process's training batches over `rows`: all of them, shuffled each
+// epoch, when it trains alone; with several ranks its share by -m
+// (models/sharding.h), with noise drawn from a stream of its own. `data`
+// must outlive the result.
+std::unique_ptr<BatchSource> worker_training_batches(const DataSource& data, const TrainArgs& a,
+                                                     const std::vector<int64_t>& rows,
+                                                     const Communicator& ranks);
+// "-m -1: every rank reads the whole set", and so on, for the log.
+std::string shard_mode_text(int64_t shard_epochs);
 
 // The model's outputs: one per label column, or one per class (--outputs may
 // give more classes than the file names).

@@ -2,6 +2,7 @@
 // and softmax for predictions.
 #include "core/ops.h"
 #include "core/ops/common.h"
+#include "core/trace.h"
 
 namespace astrocnn::ops {
 using namespace detail;
@@ -29,6 +30,7 @@ struct SigmoidNode final : Node {
 }  // namespace
 
 Tensor relu(const Tensor& x) {
+  trace::Scope trace_op("relu", "forward", x);
   check_floats("relu", {&x});
   Tensor y = empty_like(x);
   backend_for(x).relu_forward(x, y);
@@ -41,6 +43,7 @@ Tensor relu(const Tensor& x) {
 }
 
 Tensor sigmoid(const Tensor& x) {
+  trace::Scope trace_op("sigmoid", "forward", x);
   check_floats("sigmoid", {&x});
   Tensor y = empty_like(x);
   backend_for(x).sigmoid_forward(x, y);
@@ -53,6 +56,7 @@ Tensor sigmoid(const Tensor& x) {
 }
 
 Tensor softmax(const Tensor& x) {
+  trace::Scope trace_op("softmax", "forward", x);
   check_floats("softmax", {&x});
   check_rank("softmax", "input", x, 2);
   ASTRO_CHECK(x.size(1) > 0, "softmax: need at least one class, got ", x.str());

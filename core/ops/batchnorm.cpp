@@ -7,6 +7,7 @@
 
 #include "core/ops.h"
 #include "core/ops/common.h"
+#include "core/trace.h"
 
 namespace astrocnn::ops {
 using namespace detail;
@@ -47,6 +48,7 @@ void snapshot_running_stats(const Tensor& x, const Tensor& running_mean,
 
 Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
                   Tensor& running_var, bool training, double momentum, double eps) {
+  trace::Scope trace_op("batch_norm", "forward", x);
   check_floats("batch_norm", {&x, &gamma, &beta, &running_mean, &running_var});
   ASTRO_CHECK(x.defined() && (x.dim() == 2 || x.dim() == 4),
               "batch_norm: input must be [N,C] or [N,C,H,W], got ",

@@ -2,6 +2,7 @@
 // bias [K] -> y [N,K,P,Q]. See kernels/params.h for the output size rule.
 #include "core/ops.h"
 #include "core/ops/common.h"
+#include "core/trace.h"
 
 namespace astrocnn::ops {
 using namespace detail;
@@ -31,6 +32,7 @@ struct Conv2dNode final : Node {
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dOptions& o) {
+  trace::Scope trace_op("conv2d", "forward", x);
   check_floats("conv2d", {&x, &w, &bias});
   check_rank("conv2d", "input", x, 4);
   check_rank("conv2d", "weight", w, 4);

@@ -1,6 +1,7 @@
 // Differentiable dense (fully connected) layer: y = x w^T + b.
 #include "core/ops.h"
 #include "core/ops/common.h"
+#include "core/trace.h"
 
 namespace astrocnn::ops {
 using namespace detail;
@@ -28,6 +29,7 @@ struct DenseNode final : Node {
 }  // namespace
 
 Tensor dense(const Tensor& x, const Tensor& w, const Tensor& bias) {
+  trace::Scope trace_op("dense", "forward", x);
   check_floats("dense", {&x, &w, &bias});
   check_rank("dense", "input", x, 2);
   check_rank("dense", "weight", w, 2);

@@ -3,6 +3,7 @@
 // so a run is reproducible and every backend draws the same mask.
 #include "core/ops.h"
 #include "core/ops/common.h"
+#include "core/trace.h"
 
 namespace astrocnn::ops {
 using namespace detail;
@@ -20,6 +21,7 @@ struct DropoutNode final : Node {
 }  // namespace
 
 Tensor dropout(const Tensor& x, double p, bool training, uint64_t seed, uint64_t offset) {
+  trace::Scope trace_op("dropout", "forward", x);
   ASTRO_CHECK(x.defined(), "dropout: input is undefined");
   check_floats("dropout", {&x});
   // Checked in eval mode too, so a bad configuration fails at once, not at training time.

@@ -1,6 +1,7 @@
 // Differentiable elementwise ops: add (residual connections) and scale.
 #include "core/ops.h"
 #include "core/ops/common.h"
+#include "core/trace.h"
 
 namespace astrocnn::ops {
 using namespace detail;
@@ -19,6 +20,7 @@ struct ScaleNode final : Node {
 }  // namespace
 
 Tensor add(const Tensor& a, const Tensor& b) {
+  trace::Scope trace_op("add", "forward", a);
   check_floats("add", {&a, &b});
   ASTRO_CHECK(a.shape() == b.shape(), "add: shapes differ: ", a.str(), " and ", b.str());
   Tensor y = empty_like(a);
@@ -28,6 +30,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
 }
 
 Tensor scale(const Tensor& x, double alpha) {
+  trace::Scope trace_op("scale", "forward", x);
   check_floats("scale", {&x});
   Tensor y = empty_like(x);
   backend_for(x).scale(x, alpha, y);

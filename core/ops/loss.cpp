@@ -8,6 +8,7 @@
 
 #include "core/ops.h"
 #include "core/ops/common.h"
+#include "core/trace.h"
 
 namespace astrocnn::ops {
 using namespace detail;
@@ -97,6 +98,7 @@ void check_labels(const Tensor& logits, const Tensor& labels) {
 }  // namespace
 
 Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& labels) {
+  trace::Scope trace_op("softmax_cross_entropy", "loss", logits);
   const char* op = "softmax_cross_entropy";
   check_rank(op, "logits", logits, 2);
   check_floats(op, {&logits});
@@ -116,6 +118,7 @@ Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& labels) {
 }
 
 Tensor mse_loss(const Tensor& pred, const Tensor& target) {
+  trace::Scope trace_op("mse_loss", "loss", pred);
   check_pred_target("mse_loss", pred, target);
   Tensor loss = empty_scalar_like(pred);
   backend_for(pred).mse_forward(pred, target, loss);
@@ -124,6 +127,7 @@ Tensor mse_loss(const Tensor& pred, const Tensor& target) {
 }
 
 Tensor rmse_loss(const Tensor& pred, const Tensor& target) {
+  trace::Scope trace_op("rmse_loss", "loss", pred);
   check_pred_target("rmse_loss", pred, target);
   Tensor mse = empty_scalar_like(pred);
   backend_for(pred).mse_forward(pred, target, mse);
@@ -138,6 +142,7 @@ Tensor rmse_loss(const Tensor& pred, const Tensor& target) {
 }
 
 Tensor cosine_loss(const Tensor& pred, const Tensor& target) {
+  trace::Scope trace_op("cosine_loss", "loss", pred);
   check_rank("cosine_loss", "prediction", pred, 2);
   check_pred_target("cosine_loss", pred, target);
   Tensor loss = empty_scalar_like(pred);

@@ -3,6 +3,7 @@
 // [N, n*k, H, W] -> [N, n, H, W]).
 #include "core/ops.h"
 #include "core/ops/common.h"
+#include "core/trace.h"
 
 namespace astrocnn::ops {
 using namespace detail;
@@ -23,6 +24,7 @@ struct MaxoutNode final : Node {
 }  // namespace
 
 Tensor maxout(const Tensor& x, int64_t k) {
+  trace::Scope trace_op("maxout", "forward", x);
   ASTRO_CHECK(x.defined(), "maxout: input is undefined");
   check_floats("maxout", {&x});
   ASTRO_CHECK(x.dim() == 2 || x.dim() == 4,

@@ -4,6 +4,7 @@
 
 #include "core/ops.h"
 #include "core/ops/common.h"
+#include "core/trace.h"
 
 namespace astrocnn::ops {
 using namespace detail;
@@ -66,6 +67,7 @@ SamePadding same_padding(int64_t in, int64_t k, int64_t stride) {
 }
 
 Tensor max_pool2d(const Tensor& x, const Pool2dOptions& o) {
+  trace::Scope trace_op("max_pool2d", "forward", x);
   Pool2dParams p = pool_params("max_pool2d", x, o);
   Tensor y = Tensor::empty({p.N, p.C, p.P(), p.Q()}, x.dtype(), x.device());
   backend_for(x).max_pool2d_forward(p, x, y);
@@ -78,6 +80,7 @@ Tensor max_pool2d(const Tensor& x, const Pool2dOptions& o) {
 }
 
 Tensor avg_pool2d(const Tensor& x, const Pool2dOptions& o) {
+  trace::Scope trace_op("avg_pool2d", "forward", x);
   Pool2dParams p = pool_params("avg_pool2d", x, o);
   Tensor y = Tensor::empty({p.N, p.C, p.P(), p.Q()}, x.dtype(), x.device());
   backend_for(x).avg_pool2d_forward(p, x, y);
@@ -90,6 +93,7 @@ Tensor avg_pool2d(const Tensor& x, const Pool2dOptions& o) {
 }
 
 Tensor global_avg_pool(const Tensor& x) {
+  trace::Scope trace_op("global_avg_pool", "forward", x);
   check_floats("global_avg_pool", {&x});
   check_rank("global_avg_pool", "input", x, 4);
   ASTRO_CHECK(x.numel() > 0, "global_avg_pool: input sizes must be positive, got ", x.str());

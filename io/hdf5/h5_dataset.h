@@ -8,7 +8,7 @@
 //
 // write_dataset() writes a whole in-memory Dataset; H5DatasetReader reads
 // any rows of a file without loading the rest, so files larger than memory
-// train through StreamingBatchIterator (io/hdf5/streaming_iterator.h).
+// train through StreamingBatchIterator (io/streaming_iterator.h).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -17,6 +17,7 @@
 
 #include "core/tensor.h"
 #include "io/dataset.h"
+#include "io/row_reader.h"
 
 namespace astrocnn {
 
@@ -46,36 +47,25 @@ Dataset load_dataset(const std::string& path);
 // An open data set file. Construction validates the layout and throws an
 // Error naming the file and the problem (missing file, not HDF5, missing or
 // misshapen /images or /labels, unsupported element types, N mismatch,
-// empty data set, bad attributes). Thread-safe: read() may be called from
-// several threads (calls are serialised).
-class H5DatasetReader {
+// empty data set, bad attributes). Rows are read by RowReader::read (any
+// rows, in file order, one hyperslab per run of consecutive rows); reading is
+// thread-safe (HDF5 calls are serialised by h5::Guard).
+class H5DatasetReader final : public RowReader {
  public:
   explicit H5DatasetReader(const std::string& path);
-  ~H5DatasetReader();
-  H5DatasetReader(const H5DatasetReader&) = delete;
-  H5DatasetReader& operator=(const H5DatasetReader&) = delete;
+  ~H5DatasetReader() override;
 
-  const std::string& path() const;
-  int64_t size() const;                          // N
-  const Shape& image_shape() const;              // [C, H, W]
-  Shape images_shape() const;                    // [N, C, H, W]
-  Shape labels_shape() const;                    // [N, K] or [N]
-  bool class_labels() const;                     // int64 [N] class ids (else float [N, K])
+  const RowSetInfo& info() const override;
+  const std::string& path() const { return info().source; }
   const std::string& stored_image_type() const;  // "float32", "float64" or "uint8"
-  // From the attributes; task is inferred from the labels when the file has
-  // none (class ids: "classification", floats: "regression"), and
-  // label_names is empty when the file has none.
-  const std::string& task() const;
-  const std::vector<std::string>& label_names() const;
+  // task() and label_names() (RowReader) come from the attributes; task is
+  // inferred from the labels when the file has none (class ids:
+  // "classification", floats: "regression"), and label_names is empty when
+  // the file has none.
 
-  // Reads the rows `indices` (any order, repeats allowed, each in [0, N))
-  // into new tensors: images float32 [B, C, H, W] and labels float32 [B, K]
-  // or int64 [B], row b holding sample indices[b]. Only those rows are read,
-  // in file order (one hyperslab per run of consecutive rows), then put in
-  // the requested order. A label that is NaN or infinite, or
-  // a class id outside [0, number of label names), throws an Error naming the
-  // file and the row.
-  void read(const std::vector<int64_t>& indices, Tensor& images, Tensor& labels) const;
+ protected:
+  void read_sorted(const std::vector<int64_t>& rows, Tensor& images, Tensor& labels) const override;
+  std::string label_origin(int64_t row) const override;  // "HDF5 file 'f', object '/labels': row r"
 
  private:
   struct Impl;

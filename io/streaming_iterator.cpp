@@ -1,4 +1,5 @@
-#include "io/hdf5/streaming_iterator.h"
+// StreamingBatchIterator (io/streaming_iterator.h): the epoch order, the queue and its thread.
+#include "io/streaming_iterator.h"
 
 #include <algorithm>
 #include <cmath>
@@ -13,7 +14,7 @@ namespace {
 
 constexpr size_t kQueueDepth = 2;  // batches read ahead
 
-std::vector<int64_t> all_rows(const H5DatasetReader& reader) {
+std::vector<int64_t> all_rows(const RowReader& reader) {
   std::vector<int64_t> rows(static_cast<size_t>(reader.size()));
   std::iota(rows.begin(), rows.end(), int64_t{0});
   return rows;
@@ -21,18 +22,13 @@ std::vector<int64_t> all_rows(const H5DatasetReader& reader) {
 
 }  // namespace
 
-StreamingBatchIterator::StreamingBatchIterator(std::shared_ptr<const H5DatasetReader> reader,
+StreamingBatchIterator::StreamingBatchIterator(std::shared_ptr<const RowReader> reader,
                                                int64_t batch_size, bool shuffle, uint64_t seed,
                                                bool drop_last)
     : StreamingBatchIterator(reader, reader ? all_rows(*reader) : std::vector<int64_t>{},
                              batch_size, shuffle, seed, drop_last) {}
 
-StreamingBatchIterator::StreamingBatchIterator(const std::string& path, int64_t batch_size,
-                                               bool shuffle, uint64_t seed, bool drop_last)
-    : StreamingBatchIterator(std::make_shared<const H5DatasetReader>(path), batch_size, shuffle,
-                             seed, drop_last) {}
-
-StreamingBatchIterator::StreamingBatchIterator(std::shared_ptr<const H5DatasetReader> reader,
+StreamingBatchIterator::StreamingBatchIterator(std::shared_ptr<const RowReader> reader,
                                                std::vector<int64_t> rows, int64_t batch_size,
                                                bool shuffle, uint64_t seed, bool drop_last)
     : reader_(std::move(reader)),
@@ -43,10 +39,10 @@ StreamingBatchIterator::StreamingBatchIterator(std::shared_ptr<const H5DatasetRe
       seed_(seed) {
   ASTRO_CHECK(reader_ != nullptr, "StreamingBatchIterator: the reader is null");
   ASTRO_CHECK(batch_size >= 1, "StreamingBatchIterator: batch_size must be >= 1, got ", batch_size);
-  ASTRO_CHECK(!rows_.empty(), "StreamingBatchIterator '", reader_->path(),
+  ASTRO_CHECK(!rows_.empty(), "StreamingBatchIterator '", reader_->info().source,
               "': the list of rows is empty");
   for (int64_t r : rows_)
-    ASTRO_CHECK(r >= 0 && r < reader_->size(), "StreamingBatchIterator '", reader_->path(),
+    ASTRO_CHECK(r >= 0 && r < reader_->size(), "StreamingBatchIterator '", reader_->info().source,
                 "': row ", r, " is outside [0, ", reader_->size(), ")");
   reset(0);
 }

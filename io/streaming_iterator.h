@@ -1,6 +1,8 @@
-// Mini-batches read from an HDF5 data set file while training runs, for files
-// that do not fit in memory. Same interface and same batches as BatchIterator
-// (io/dataset.h):
+// Mini-batches read from a data set on disk while training runs, for data
+// sets that do not fit in memory. Any format with a RowReader
+// (io/row_reader.h) streams: a native HDF5 file, a DeepGalaxy file, obiwan
+// shards, a directory of FITS images. Same interface and same batches as
+// BatchIterator (io/dataset.h):
 //
 //   auto reader = std::make_shared<H5DatasetReader>("train.h5");
 //   StreamingBatchIterator batches(reader, 64, /*shuffle=*/true, /*seed=*/1);
@@ -8,9 +10,9 @@
 //     while (batches.next(x, y)) { ... }
 //
 // For the same rows, batch size, shuffle flag, seed, drop_last and noise, the
-// batches equal BatchIterator's over load_dataset(file) (or over
-// subset(load_dataset(file), rows) when given the rows of a split): each
-// epoch's order is permutation(rows, seed + epoch).
+// batches equal BatchIterator's over the whole data set in memory (or over
+// subset(data, rows) when given the rows of a split): each epoch's order is
+// permutation(rows, seed + epoch).
 //
 // A background thread reads ahead: while the caller works on batch b, batches
 // b + 1 and b + 2 are read (a queue of at most 2 ready batches). An error in
@@ -24,25 +26,22 @@
 #include <exception>
 #include <memory>
 #include <mutex>
-#include <string>
 #include <thread>
 #include <vector>
 
 #include "core/tensor.h"
-#include "io/hdf5/h5_dataset.h"
+#include "io/row_reader.h"
 
 namespace astrocnn {
 
 class StreamingBatchIterator {
  public:
-  // All rows of the file.
-  StreamingBatchIterator(std::shared_ptr<const H5DatasetReader> reader, int64_t batch_size,
-                         bool shuffle, uint64_t seed, bool drop_last = false);
-  StreamingBatchIterator(const std::string& path, int64_t batch_size, bool shuffle, uint64_t seed,
-                         bool drop_last = false);
-  // Only `rows` (file row indices, e.g. one part of a train/validation split;
+  // All rows of the data set.
+  StreamingBatchIterator(std::shared_ptr<const RowReader> reader, int64_t batch_size, bool shuffle,
+                         uint64_t seed, bool drop_last = false);
+  // Only `rows` (row indices, e.g. one part of a train/validation split;
   // non-empty, each in [0, N), repeats allowed), in that order when not shuffling.
-  StreamingBatchIterator(std::shared_ptr<const H5DatasetReader> reader, std::vector<int64_t> rows,
+  StreamingBatchIterator(std::shared_ptr<const RowReader> reader, std::vector<int64_t> rows,
                          int64_t batch_size, bool shuffle, uint64_t seed, bool drop_last = false);
   ~StreamingBatchIterator();
   StreamingBatchIterator(const StreamingBatchIterator&) = delete;
@@ -61,10 +60,10 @@ class StreamingBatchIterator {
   int64_t epoch() const { return epoch_; }
   int64_t batches_per_epoch() const;
   int64_t size() const { return static_cast<int64_t>(rows_.size()); }  // rows per epoch
-  // This epoch's sample order, as positions in the row list (the file rows
-  // themselves when iterating over the whole file), like BatchIterator::order().
+  // This epoch's sample order, as positions in the row list (the data set's
+  // rows themselves when iterating over all of them), like BatchIterator::order().
   const std::vector<int64_t>& order() const { return order_; }
-  const H5DatasetReader& reader() const { return *reader_; }
+  const RowReader& reader() const { return *reader_; }
 
  private:
   struct Batch {
@@ -77,8 +76,8 @@ class StreamingBatchIterator {
   void prefetch(int64_t epoch_batches, std::vector<int64_t> order);  // the thread's body
   void add_noise(Tensor& x) const;
 
-  std::shared_ptr<const H5DatasetReader> reader_;
-  std::vector<int64_t> rows_;  // file rows iterated over
+  std::shared_ptr<const RowReader> reader_;
+  std::vector<int64_t> rows_;  // data-set rows iterated over
   int64_t batch_size_;
   bool shuffle_, drop_last_;
   uint64_t seed_;

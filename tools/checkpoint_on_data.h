@@ -1,0 +1,68 @@
+// What `astrocnn eval` and `astrocnn predict` share: a checkpoint applied to
+// a data file. Their common options, the checks that model and data fit, the
+// model rebuilt from the checkpoint, the names of its outputs, and the pass
+// over the data that collects those outputs (averaged over the 8 views of
+// each image with --tta).
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tools/checkpoint_model.h"
+#include "tools/data_source.h"
+#include "tools/run_config.h"
+
+namespace CLI { class App; }
+
+namespace astrocnn::cli {
+
+struct CheckpointOnDataArgs {
+  std::string checkpoint;
+  std::string file;
+  DataFileOptions data = test_split();  // -d, --split, ... (obiwan shards: the test ones)
+  int64_t batch_size = 64;
+  std::string device = "cpu";
+  int threads = 0;
+};
+
+// --checkpoint, -f and the data-format options, --batch-size, --device, --threads.
+void add_checkpoint_on_data_options(CLI::App* sub, CheckpointOnDataArgs& a);
+
+struct CheckpointOnData {
+  json config;  // the run's (tools/run_config.h)
+  ModelSpec spec;
+  std::unique_ptr<DataSource> data;
+  Device device = Device::CPU;
+  RestoredModel restored;
+  bool classifier = false;  // trained on class ids: the outputs are logits
+
+  const DataInfo& info() const { return data->info(); }
+  // The run's label names when there is one per output, else "output_<j>".
+  std::vector<std::string> output_names() const;
+  // `k` class names: the file's, else the run's, else "class <i>".
+  std::vector<std::string> class_names(size_t k) const;
+  // Trained with the cosine loss, which ignores the length of an output
+  // vector: its outputs are compared with the labels as unit vectors.
+  bool compares_directions() const { return config.value("loss", std::string()) == "cosine"; }
+};
+
+// Scales each row of `k` values to unit length (a row of zeros stays zero),
+// to show outputs of a cosine-loss model next to their labels.
+void normalise_rows(std::vector<double>& values, int64_t k);
+
+// Applies --threads and --device, reads the checkpoint's run description and
+// the data, checks that the images fit the model, and restores the weights.
+CheckpointOnData open_checkpoint_on_data(const CheckpointOnDataArgs& a);
+
+// One pass over every image in order, `each` called per batch with its
+// images, its labels and the model's outputs [B, K] on the host (softmax
+// probabilities for a classifier), with `tta` the mean over the 8 dihedral
+// views of each image (io/augment.h).
+using PredictionBatch =
+    std::function<void(const Tensor& x, const Tensor& y, const std::vector<double>& outputs)>;
+void for_each_prediction(CheckpointOnData& run, int64_t batch_size, bool tta,
+                         const PredictionBatch& each);
+
+}  // namespace astrocnn::cli

@@ -1,0 +1,220 @@
+// The pictures of `astrocnn eval --plots DIR` (tools/plot.h): confusion.png
+// for classes, predicted_vs_true.png for regression outputs.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "core/error.h"
+#include "tools/plot.h"
+#include "tools/plot_canvas.h"
+
+namespace astrocnn::cli {
+
+#if !defined(ASTROCNN_HAVE_CAIRO)
+
+bool plot_confusion(const std::vector<std::vector<int64_t>>&, const std::vector<std::string>&,
+                    const std::string&, const std::string&) {
+  return false;
+}
+
+bool plot_predicted_vs_true(const std::vector<double>&, const std::vector<double>&,
+                            const std::vector<std::string>&, const std::string&, const std::string&) {
+  return false;
+}
+
+#else
+
+namespace {
+
+using namespace plot;
+
+double text_width(cairo_t* cr, const std::string& text) {
+  cairo_text_extents_t e;
+  cairo_text_extents(cr, text.c_str(), &e);
+  return e.x_advance;
+}
+
+// White (0) to deep blue (1).
+Colour shade(double fraction) {
+  const Colour deep{0.03, 0.19, 0.42};
+  return {1 + (deep.r - 1) * fraction, 1 + (deep.g - 1) * fraction, 1 + (deep.b - 1) * fraction};
+}
+
+std::string percent(double fraction) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.0f%%", 100 * fraction);
+  return buf;
+}
+
+}  // namespace
+
+bool plot_confusion(const std::vector<std::vector<int64_t>>& confusion,
+                    const std::vector<std::string>& names, const std::string& title,
+                    const std::string& path) {
+  const size_t k = confusion.size();
+  ASTRO_CHECK(k > 0 && names.size() == k, "plot_confusion: ", k, " classes but ", names.size(),
+              " names");
+  const double cell = k <= 6 ? 80 : std::max(28.0, 480.0 / k);
+  const double label_size = 13;
+  // The margins hold the class names: measured on a scratch canvas.
+  double widest = 0;
+  {
+    Canvas scratch(1, 1);
+    cairo_set_font_size(scratch.cr(), label_size);
+    for (const std::string& n : names) widest = std::max(widest, text_width(scratch.cr(), n));
+  }
+  const double angle = 40 * kPi / 180;  // column names slant up to the right
+  const double left = 50 + widest + 12, top = 70;
+  const double matrix = cell * k;
+  const double bottom_margin = 20 + widest * std::sin(angle) + 45;
+  const double bar_x = left + matrix + 30, bar_w = 18;
+  const int width = static_cast<int>(std::max(bar_x + bar_w + 60, left + matrix * 0.5 + 260));
+  const int height = static_cast<int>(top + matrix + bottom_margin);
+  Canvas canvas(width, height);
+  cairo_t* cr = canvas.cr();
+
+  int64_t total = 0, correct = 0;
+  for (size_t t = 0; t < k; ++t)
+    for (size_t p = 0; p < k; ++p) total += confusion[t][p], correct += t == p ? confusion[t][p] : 0;
+  cairo_set_font_size(cr, 15);
+  text_at(cr, fitted(cr, title, width - 20.0), width / 2.0, 12, 0.5, 0);
+  cairo_set_font_size(cr, 12);
+  text_at(cr, "accuracy " + percent(total ? static_cast<double>(correct) / total : 0) + " of " +
+                  std::to_string(total) + " images; colour: share of the true class's row",
+          width / 2.0, 36, 0.5, 0);
+
+  for (size_t t = 0; t < k; ++t) {
+    int64_t row_total = 0;
+    for (size_t p = 0; p < k; ++p) row_total += confusion[t][p];
+    for (size_t p = 0; p < k; ++p) {
+      const double fraction = row_total ? static_cast<double>(confusion[t][p]) / row_total : 0;
+      const double x = left + cell * p, y = top + cell * t;
+      set_colour(cr, shade(fraction));
+      cairo_rectangle(cr, x, y, cell, cell);
+      cairo_fill(cr);
+      if (fraction > 0.5) cairo_set_source_rgb(cr, 1, 1, 1);
+      else set_colour(cr, kInk);
+      cairo_set_font_size(cr, cell >= 60 ? 16 : 11);
+      const std::string count = std::to_string(confusion[t][p]);
+      if (cell >= 60) {
+        text_at(cr, count, x + cell / 2, y + cell / 2 - 9, 0.5, 0.5);
+        cairo_set_font_size(cr, 11);
+        text_at(cr, percent(fraction), x + cell / 2, y + cell / 2 + 12, 0.5, 0.5);
+      } else {
+        text_at(cr, count, x + cell / 2, y + cell / 2, 0.5, 0.5);
+      }
+    }
+  }
+  // Grid lines and the frame.
+  set_colour(cr, kGrid);
+  cairo_set_line_width(cr, 1);
+  for (size_t i = 1; i < k; ++i) {
+    cairo_move_to(cr, left + cell * i, top);
+    cairo_line_to(cr, left + cell * i, top + matrix);
+    cairo_move_to(cr, left, top + cell * i);
+    cairo_line_to(cr, left + matrix, top + cell * i);
+  }
+  cairo_stroke(cr);
+  set_colour(cr, kInk);
+  cairo_rectangle(cr, left, top, matrix, matrix);
+  cairo_stroke(cr);
+
+  // Class names: rows on the left, columns slanted under the matrix.
+  cairo_set_font_size(cr, label_size);
+  for (size_t i = 0; i < k; ++i) {
+    text_at(cr, names[i], left - 8, top + cell * (i + 0.5), 1, 0.5);
+    cairo_save(cr);
+    cairo_translate(cr, left + cell * (i + 0.5), top + matrix + 8);
+    cairo_rotate(cr, -angle);
+    text_at(cr, names[i], 0, 0, 1, 0.5);
+    cairo_restore(cr);
+  }
+  cairo_set_font_size(cr, 13);
+  vertical_text_at(cr, "true class", 18, top + matrix / 2);
+  text_at(cr, "predicted class", left + matrix / 2, height - 22, 0.5, 0.5);
+
+  // The colour bar.
+  for (int i = 0; i < 100; ++i) {
+    set_colour(cr, shade(i / 99.0));
+    cairo_rectangle(cr, bar_x, top + matrix * (1 - (i + 1) / 100.0), bar_w, matrix / 100.0 + 0.5);
+    cairo_fill(cr);
+  }
+  set_colour(cr, kInk);
+  cairo_rectangle(cr, bar_x, top, bar_w, matrix);
+  cairo_stroke(cr);
+  cairo_set_font_size(cr, 11);
+  for (int pct : {0, 50, 100})
+    text_at(cr, std::to_string(pct) + "%", bar_x + bar_w + 5, top + matrix * (1 - pct / 100.0), 0, 0.5);
+  canvas.write_png(path);
+  return true;
+}
+
+bool plot_predicted_vs_true(const std::vector<double>& predicted, const std::vector<double>& truth,
+                            const std::vector<std::string>& names, const std::string& title,
+                            const std::string& path) {
+  const size_t k = names.size();
+  ASTRO_CHECK(k > 0 && predicted.size() == truth.size() && predicted.size() % k == 0,
+              "plot_predicted_vs_true: ", predicted.size(), " predictions and ", truth.size(),
+              " labels for ", k, " outputs");
+  const size_t n = predicted.size() / k;
+  const int columns = static_cast<int>(std::min<size_t>(k, 3));
+  const int rows = static_cast<int>((k + columns - 1) / columns);
+  // A square frame in each panel: draw_axes leaves 60 + 15 px beside it and 40 + 50 above and below.
+  const double panel_w = 385, panel_h = 400, head = 36;
+  Canvas canvas(static_cast<int>(panel_w * columns), static_cast<int>(head + panel_h * rows));
+  cairo_t* cr = canvas.cr();
+  cairo_set_font_size(cr, 15);
+  text_at(cr, fitted(cr, title, panel_w * columns - 20), panel_w * columns / 2, 10, 0.5, 0);
+
+  for (size_t j = 0; j < k; ++j) {
+    double lo = INFINITY, hi = -INFINITY, squared = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const double p = predicted[i * k + j], t = truth[i * k + j];
+      lo = std::min({lo, p, t});
+      hi = std::max({hi, p, t});
+      squared += (p - t) * (p - t);
+    }
+    AxesStyle style;
+    style.title = names[j];
+    style.x_label = "true";
+    style.y_label = "predicted";
+    style.square = true;
+    style.margin_left = 60;
+    const double x0 = panel_w * (j % columns), y0 = head + panel_h * (j / columns);
+    const Axes a = draw_axes(cr, x0, y0, panel_w, panel_h, lo, hi, lo, hi, style);
+
+    cairo_save(cr);
+    cairo_rectangle(cr, a.left, a.top, a.right - a.left, a.bottom - a.top);
+    cairo_clip(cr);
+    const double dash[] = {6, 4};  // the 1:1 line
+    cairo_set_dash(cr, dash, 2, 0);
+    cairo_set_line_width(cr, 1.5);
+    set_colour(cr, kOrange);
+    cairo_move_to(cr, a.px(a.x_lo), a.py(a.y_lo));
+    cairo_line_to(cr, a.px(a.x_hi), a.py(a.y_hi));
+    cairo_stroke(cr);
+    cairo_set_dash(cr, nullptr, 0, 0);
+    // Fainter dots for many images, so that density shows.
+    const double alpha = std::clamp(30.0 / std::sqrt(static_cast<double>(std::max<size_t>(n, 1))), 0.15, 0.8);
+    cairo_set_source_rgba(cr, kBlue.r, kBlue.g, kBlue.b, alpha);
+    for (size_t i = 0; i < n; ++i) {
+      cairo_arc(cr, a.px(truth[i * k + j]), a.py(predicted[i * k + j]), 2.5, 0, 2 * kPi);
+      cairo_fill(cr);
+    }
+    cairo_restore(cr);
+    char note[64];
+    std::snprintf(note, sizeof note, "rmse %.4f, %zu images", n ? std::sqrt(squared / n) : 0.0, n);
+    cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
+    cairo_set_font_size(cr, 12);
+    cairo_rectangle(cr, a.left + 4, a.top + 4, text_width(cr, note) + 12, 20);
+    cairo_fill(cr);
+    set_colour(cr, kInk);
+    text_at(cr, note, a.left + 10, a.top + 14, 0, 0.5);
+  }
+  canvas.write_png(path);
+  return true;
+}
+
+#endif
+
+}  // namespace astrocnn::cli
