@@ -2,7 +2,7 @@
 // consumer: the producer waits while it is full, the consumer while it is
 // empty, and close() releases a waiting producer for good (to stop it).
 // The prefetching batch sources use it: a worker prepares batches ahead of
-// the training thread (io/augmented_batches.h).
+// the training thread (io/augmented_batches.h, io/streaming_iterator.h).
 #pragma once
 #include <condition_variable>
 #include <cstddef>
@@ -46,6 +46,12 @@ class BoundedQueue {
       closed_ = true;
     }
     changed_.notify_all();
+  }
+
+  // True once close() was called (a producer checks it before costly work).
+  bool closed() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return closed_;
   }
 
   // Empty and open again, for a new producer.

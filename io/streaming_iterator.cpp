@@ -12,8 +12,6 @@ namespace astrocnn {
 
 namespace {
 
-constexpr size_t kQueueDepth = 2;  // batches read ahead
-
 std::vector<int64_t> all_rows(const RowReader& reader) {
   std::vector<int64_t> rows(static_cast<size_t>(reader.size()));
   std::iota(rows.begin(), rows.end(), int64_t{0});
@@ -86,16 +84,9 @@ bool StreamingBatchIterator::next(Tensor& x, Tensor& y) {
     reset(epoch_ + 1);
     return false;
   }
-  Batch item;
-  {
-    // The thread delivers every batch of the epoch, or stops after an error,
-    // so this wait always ends.
-    std::unique_lock<std::mutex> lock(mutex_);
-    changed_.wait(lock, [&] { return !ready_.empty(); });
-    item = std::move(ready_.front());
-    ready_.pop_front();
-  }
-  changed_.notify_all();  // room in the queue: the thread may read on
+  // The thread delivers every batch of the epoch, or stops after an error,
+  // so this wait always ends.
+  Batch item = ready_.pop();
   if (item.error) {
     failed_ = item.error;
     std::rethrow_exception(failed_);
@@ -116,35 +107,21 @@ void StreamingBatchIterator::add_noise(Tensor& x) const {
 void StreamingBatchIterator::start_prefetch() {
   std::vector<int64_t> epoch_rows(order_.size());
   for (size_t i = 0; i < order_.size(); ++i) epoch_rows[i] = rows_[order_[i]];
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stop_ = false;
-    ready_.clear();
-  }
+  ready_.reopen();
   thread_ = std::thread(&StreamingBatchIterator::prefetch, this, batches_per_epoch(),
                         std::move(epoch_rows));
 }
 
 void StreamingBatchIterator::stop_prefetch() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stop_ = true;
-  }
-  changed_.notify_all();
-  // The thread notices stop_ before its next read; a read in progress finishes first.
+  // The thread notices the closed queue before its next read; a read in
+  // progress finishes first.
+  ready_.close();
   if (thread_.joinable()) thread_.join();
-  std::lock_guard<std::mutex> lock(mutex_);
-  ready_.clear();
 }
 
 void StreamingBatchIterator::prefetch(int64_t epoch_batches, std::vector<int64_t> epoch_rows) {
   const int64_t n = static_cast<int64_t>(epoch_rows.size());
-  for (int64_t b = 0; b < epoch_batches; ++b) {
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      changed_.wait(lock, [&] { return stop_ || ready_.size() < kQueueDepth; });
-      if (stop_) return;
-    }
+  for (int64_t b = 0; b < epoch_batches && !ready_.closed(); ++b) {
     Batch item;
     const int64_t begin = b * batch_size_, end = std::min(n, begin + batch_size_);
     try {
@@ -154,12 +131,8 @@ void StreamingBatchIterator::prefetch(int64_t epoch_batches, std::vector<int64_t
       item.error = std::current_exception();
     }
     const bool failed = item.error != nullptr;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (stop_) return;
-      ready_.push_back(std::move(item));
-    }
-    changed_.notify_all();
+    // Waits while kQueueDepth batches are ready; false once stop_prefetch() closed the queue.
+    if (!ready_.push(std::move(item))) return;
     if (failed) return;  // next() reports it; nothing after it is read
   }
 }

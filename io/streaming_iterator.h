@@ -20,16 +20,14 @@
 // later next() until reset(). Destroying the iterator at any point (even mid
 // epoch) stops the thread cleanly.
 #pragma once
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <exception>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "core/tensor.h"
+#include "io/bounded_queue.h"
 #include "io/row_reader.h"
 
 namespace astrocnn {
@@ -87,11 +85,8 @@ class StreamingBatchIterator {
   std::vector<int64_t> order_;
   std::exception_ptr failed_;  // a read error already thrown this epoch
 
-  // Shared with the prefetch thread.
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<Batch> ready_;
-  bool stop_ = false;
+  static constexpr size_t kQueueDepth = 2;  // batches read ahead
+  BoundedQueue<Batch> ready_{kQueueDepth};
   std::thread thread_;
 };
 
