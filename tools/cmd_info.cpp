@@ -1,4 +1,4 @@
-// `astrocnn info`: version, backends found, CPU ISA, GPUs.
+// `astrocnn info`: version, backends found, CPU ISA, GPUs, optional features.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -66,8 +66,15 @@ Command add_info_command(CLI::App& app) {
 #else
     std::printf("fits:      no (built without cfitsio)\n");
 #endif
+#if defined(ASTROCNN_HAVE_MPI) && defined(ASTROCNN_HAVE_NCCL)
+    std::printf("mpi:       yes (mpirun -np N astrocnn train ...; NCCL between GPUs)\n");
+#elif defined(ASTROCNN_HAVE_MPI)
+    std::printf("mpi:       yes (mpirun -np N astrocnn train ...; no NCCL)\n");
+#else
+    std::printf("mpi:       no (built without MPI: one process)\n");
+#endif
 #if defined(ASTROCNN_HAVE_CAIRO)
-    std::printf("plots:     curves.png (cairo)\n");
+    std::printf("plots:     curves.png, eval --plots, predict --gallery (cairo)\n");
 #else
     std::printf("plots:     none (built without cairo)\n");
 #endif

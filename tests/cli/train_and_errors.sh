@@ -7,6 +7,7 @@ source "$(dirname "$0")/testlib.bash" "$@"
 "$bin" info >"$tmp/info" || fail "info exited $?"
 grep -q "^astrocnn " "$tmp/info" || fail "info has no version line"
 grep -q "reference" "$tmp/info" || fail "info does not list the reference backend"
+grep -q "^mpi: " "$tmp/info" || fail "info does not say whether this build has MPI"
 
 # --help on every subcommand.
 for sub in info synth train eval predict; do
