@@ -3,7 +3,7 @@
 # predict --tta on built-in data of each kind, and their bad values.
 # Usage: predict_eval_plots.sh PATH/TO/astrocnn
 source "$(dirname "$0")/testlib.bash" "$@"
-have_hdf5 || { echo "SKIP: this astrocnn has no HDF5 (no data files, no checkpoints)"; exit 0; }
+have_hdf5 || { echo "SKIP: this astrocnn has no HDF5 (no data files, no checkpoints)"; exit 77; }
 
 # png_size FILE: "WIDTH HEIGHT" from the PNG header; fails unless FILE is a PNG.
 png_size() {

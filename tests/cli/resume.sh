@@ -4,7 +4,7 @@
 # killed (SIGKILL) at an arbitrary moment after its first checkpoint.
 # Usage: resume.sh PATH/TO/astrocnn
 source "$(dirname "$0")/testlib.bash" "$@"
-have_hdf5 || { echo "SKIP: this astrocnn has no HDF5 (no checkpoints to resume from)"; exit 0; }
+have_hdf5 || { echo "SKIP: this astrocnn has no HDF5 (no checkpoints to resume from)"; exit 77; }
 
 # The huertas net has dropout, so its masks (the global random stream) must
 # be restored too. 40x40 is about the smallest image it takes. A fixed thread

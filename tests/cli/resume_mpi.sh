@@ -4,7 +4,7 @@
 # dropout stream, the noise, and -m 1's split redrawn every epoch).
 # Usage: resume_mpi.sh PATH/TO/astrocnn
 source "$(dirname "$0")/mpi_testlib.bash" "$@"
-have_hdf5 || { echo "SKIP: this astrocnn has no HDF5 (no checkpoints to resume from)"; exit 0; }
+have_hdf5 || { echo "SKIP: this astrocnn has no HDF5 (no checkpoints to resume from)"; exit 77; }
 
 # huertas has dropout (each rank's own stream) and 9.2M parameters: few
 # images (1 step per epoch) keep it quick.

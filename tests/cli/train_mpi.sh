@@ -8,7 +8,7 @@
 # (--resume on 2 ranks: resume_mpi.sh.)
 # Usage: train_mpi.sh PATH/TO/astrocnn
 source "$(dirname "$0")/mpi_testlib.bash" "$@"
-have_hdf5 || { echo "SKIP: this astrocnn has no HDF5 (no checkpoints to compare)"; exit 0; }
+have_hdf5 || { echo "SKIP: this astrocnn has no HDF5 (no checkpoints to compare)"; exit 77; }
 
 # ---- 1. Two ranks = one process over the global batch ----
 # 160 training images in global batches of 24: the last one is partial (16 =
