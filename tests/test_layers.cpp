@@ -14,21 +14,12 @@
 #include "core/philox.h"
 #include "gradcheck.h"
 #include "layers/layers.h"
+#include "named_tensors.h"
 
 using namespace astrocnn;
 using namespace astrocnn::testing;
 
 namespace {
-
-std::vector<std::string> names_of(const NamedTensors& named) {
-  std::vector<std::string> names;
-  for (const auto& [name, t] : named) names.push_back(name);
-  return names;
-}
-
-std::map<std::string, Tensor> by_name(const NamedTensors& named) {
-  return std::map<std::string, Tensor>(named.begin(), named.end());
-}
 
 // Converts the module to float64, then checks the gradients of module(x)
 // with respect to x and to every parameter by central differences. The

@@ -21,21 +21,13 @@
 #include "core/optim.h"
 #include "core/philox.h"
 #include "models/models.h"
+#include "named_tensors.h"
 
 using namespace astrocnn;
 using namespace astrocnn::models;
+using namespace astrocnn::testing;
 
 namespace {
-
-std::vector<std::string> names_of(const NamedTensors& named) {
-  std::vector<std::string> names;
-  for (const auto& [name, t] : named) names.push_back(name);
-  return names;
-}
-
-std::map<std::string, Tensor> by_name(const NamedTensors& named) {
-  return std::map<std::string, Tensor>(named.begin(), named.end());
-}
 
 // The shape of state_dict entry `name`, or {-1} when there is none.
 Shape shape_of(const std::map<std::string, Tensor>& state, const std::string& name) {
