@@ -7,8 +7,11 @@ JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
 # Debian 12 packages the build needs (checked with dpkg, installed only when missing).
+# ocl-icd-opencl-dev: libdnnl-dev's CMake config calls find_package(OpenCL REQUIRED),
+# but Debian only *recommends* it and install-deps.sh skips recommends.
 DEBIAN_PACKAGES := cmake g++ make libdnnl-dev libhdf5-dev catch2 libbenchmark-dev \
                    libcli11-dev nlohmann-json3-dev libfmt-dev libcairo2-dev python3-h5py \
+                   ocl-icd-opencl-dev \
                    libopenmpi-dev openmpi-bin libcfitsio-dev
 
 .PHONY: all deps configure build demo test test-asan bench clean
