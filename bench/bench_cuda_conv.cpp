@@ -1,7 +1,7 @@
 // Benchmark: every convolution version of the CUDA backend (forward, backward
 // data, backward weights) against cuDNN on the layers of the source networks,
 // timed with CUDA events on the backend's stream. Counters: GFLOP/s, and
-// vs_cudnn = our GFLOP/s / cuDNN's. cuDNN runs in FMA (FP32, no TF32) math
+// vs_cudnn = cuDNN's time / ours (above 1: ours is faster; bench_timing.h). cuDNN runs in FMA (FP32, no TF32) math
 // with the algorithm its heuristics rank first, like our FP32 kernels.
 //
 // cuDNN is only the yardstick here; the library never links it. Built as
@@ -196,17 +196,14 @@ void run_cudnn(const Layer& l, Pass pass) {
   }
 }
 
-double cudnn_gflops(const Layer& l, Pass pass) {
+// cuDNN's seconds per call per (layer, pass), measured once on first use
+// the same way as ours (bench_timing.h).
+double cudnn_seconds(const Layer& l, Pass pass) {
   static std::map<std::string, double> cache;
   const std::string key = std::string(l.label) + "/" + pass_name(pass);
   auto it = cache.find(key);
   if (it != cache.end()) return it->second;
-  run_cudnn(l, pass);  // warm-up
-  const int reps = 10;
-  const double seconds = time_on_stream([&] {
-    for (int r = 0; r < reps; ++r) run_cudnn(l, pass);
-  });
-  return cache[key] = l.p.flops() * reps / seconds * 1e-9;
+  return cache[key] = baseline_seconds_per_call([&] { run_cudnn(l, pass); });
 }
 #endif
 
@@ -222,11 +219,11 @@ void register_benchmarks() {
 #endif
       for (int v = 1; v <= conv_version_count(); ++v) {
         benchmark::RegisterBenchmark((base + conv_version_name(v)).c_str(), [&l, pass, v](benchmark::State& state) {
-          const double gflops = run_timed(state, l.p.flops(), [&] { run_ours(l, pass, v); });
+          const double seconds = run_timed(state, l.p.flops(), [&] { run_ours(l, pass, v); });
 #if defined(ASTROCNN_BENCH_WITH_CUDNN)
-          state.counters["vs_cudnn"] = gflops / cudnn_gflops(l, pass);
+          state.counters["vs_cudnn"] = speedup_over_baseline(cudnn_seconds(l, pass), seconds);
 #else
-          (void)gflops;
+          (void)seconds;
 #endif
         })->UseManualTime()->Unit(benchmark::kMillisecond);
       }

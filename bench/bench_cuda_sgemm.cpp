@@ -1,7 +1,8 @@
 // Benchmark: every SGEMM version of the CUDA backend against cuBLAS, at
 // 1024^3 and 4096^3 and on a dense-layer shape, timed with CUDA events on the
-// backend's stream. Counters: GFLOP/s, and vs_cublas = our GFLOP/s / cuBLAS's
-// (FP32 versions against cuBLAS FP32, the TF32 version against cuBLAS TF32).
+// backend's stream. Counters: GFLOP/s, and vs_cublas = cuBLAS's time / ours
+// (above 1: ours is faster; bench_timing.h), FP32 versions against cuBLAS
+// FP32, the TF32 version against cuBLAS TF32.
 //
 // cuBLAS is only the yardstick here; the library never links it. Built as
 // plain C++ by bench/CMakeLists.txt; without CUDA it only says so.
@@ -84,19 +85,15 @@ void cublas_sgemm(const Shape3& s, Operands& o, bool tf32) {
                "cublasSgemm");
 }
 
-// cuBLAS GFLOP/s per (shape, math mode), measured once on first use.
-double cublas_gflops(const Shape3& s, bool tf32) {
+// cuBLAS's seconds per call per (shape, math mode), measured once on first
+// use the same way as ours (bench_timing.h).
+double cublas_seconds(const Shape3& s, bool tf32) {
   static std::map<std::string, double> cache;
   const std::string key = std::string(s.label) + (tf32 ? "/tf32" : "/fp32");
   auto it = cache.find(key);
   if (it != cache.end()) return it->second;
   Operands& o = operands(s);
-  cublas_sgemm(s, o, tf32);  // warm-up
-  const int reps = 10;
-  const double seconds = time_on_stream([&] {
-    for (int i = 0; i < reps; ++i) cublas_sgemm(s, o, tf32);
-  });
-  return cache[key] = s.flops() * reps / seconds * 1e-9;
+  return cache[key] = baseline_seconds_per_call([&] { cublas_sgemm(s, o, tf32); });
 }
 #endif
 
@@ -116,14 +113,14 @@ void register_benchmarks() {
       const std::string name = std::string("sgemm/") + s.label + "/" + sgemm_version_name(v);
       benchmark::RegisterBenchmark(name.c_str(), [s, v](benchmark::State& state) {
         Operands& o = operands(s);
-        const double gflops = run_timed(state, s.flops(), [&] {
+        const double seconds = run_timed(state, s.flops(), [&] {
           cuda_sgemm(s.trans_a, s.trans_b, s.M, s.N, s.K, 1.0f, o.A.data<float>(), o.lda, o.B.data<float>(),
                      o.ldb, 0.0f, o.C.data<float>(), o.ldc, v);
         });
 #if defined(ASTROCNN_BENCH_WITH_CUBLAS)
-        state.counters["vs_cublas"] = gflops / cublas_gflops(s, sgemm_version_is_tf32(v));
+        state.counters["vs_cublas"] = speedup_over_baseline(cublas_seconds(s, sgemm_version_is_tf32(v)), seconds);
 #else
-        (void)gflops;
+        (void)seconds;
 #endif
       })->UseManualTime()->Unit(benchmark::kMillisecond);
     }

@@ -1,14 +1,17 @@
 // What the CUDA benchmarks (bench_cuda_*.cpp) share: random operands on the
-// device, event timing on the backend's stream, a Google Benchmark loop that
-// reports GFLOP/s, and a main() that says which device (or why none) ran.
+// device, event timing on the backend's stream (windows of back-to-back
+// calls, bench_timing.h), a Google Benchmark loop that reports GFLOP/s, and a main() that says which device (or why none) ran.
 // Included only when the build has the CUDA backend.
 #pragma once
 #include <benchmark/benchmark.h>
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <vector>
 
+#include "bench/bench_timing.h"
 #include "core/philox.h"
 #include "core/tensor.h"
 #include "kernels/backend.h"
@@ -44,21 +47,44 @@ double time_on_stream(Work work) {
   return ms * 1e-3;
 }
 
-// Runs `work` once per benchmark iteration with manual (event) timing and
-// reports GFLOP/s; returns it for the ratio counters.
+// The backend stream's event timer, in the form bench_timing.h takes.
+inline auto stream_timer() {
+  return [](auto work) { return time_on_stream(work); };
+}
+
+// One benchmark iteration times a window of back-to-back calls of `work`
+// (bench_timing.h says why) and records the seconds per call. Reports
+// GFLOP/s and returns the mean seconds per call, for the ratio counters.
 template <class Work>
 double run_timed(benchmark::State& state, double flops, Work work) {
+  auto timer = stream_timer();
   work();  // warm-up: first-launch costs stay out of the numbers
   cuda_synchronize();
+  const int calls = choose_calls_per_window(timer, work);
   double total = 0;
   for (auto _ : state) {
-    const double seconds = time_on_stream(work);
+    const double seconds = seconds_per_call(timer, work, calls);
     state.SetIterationTime(seconds);
     total += seconds;
   }
-  const double gflops = total > 0 ? flops * static_cast<double>(state.iterations()) / total * 1e-9 : 0;
-  state.counters["GFLOP/s"] = gflops;
-  return gflops;
+  const double mean = total / static_cast<double>(std::max<int64_t>(state.iterations(), 1));
+  state.counters["GFLOP/s"] = mean > 0 ? flops / mean * 1e-9 : 0;
+  state.counters["calls_per_window"] = calls;
+  return mean;
+}
+
+// A baseline's mean seconds per call, measured exactly as run_timed measures
+// ours (same warm-up, window rule and number of windows), outside a
+// benchmark loop: the ratio counters divide one by the other.
+template <class Work>
+double baseline_seconds_per_call(Work work, int windows = 20) {
+  auto timer = stream_timer();
+  work();
+  cuda_synchronize();
+  const int calls = choose_calls_per_window(timer, work);
+  double total = 0;
+  for (int i = 0; i < windows; ++i) total += seconds_per_call(timer, work, calls);
+  return total / windows;
 }
 
 // The body of a CUDA benchmark's main(): without a device it says why and
