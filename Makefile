@@ -14,7 +14,7 @@ DEBIAN_PACKAGES := cmake g++ make libdnnl-dev libhdf5-dev catch2 libbenchmark-de
                    ocl-icd-opencl-dev \
                    libopenmpi-dev openmpi-bin libcfitsio-dev
 
-.PHONY: all deps configure build demo test test-asan bench clean
+.PHONY: all deps configure build demo test test-asan test-fresh bench clean
 
 all: build
 
@@ -40,6 +40,12 @@ test-asan: deps
 	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DASTROCNN_SANITIZE=ON -DASTROCNN_BUILD_BENCH=OFF $(CMAKE_ARGS)
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tools/lsan.supp:print_suppressions=0 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+
+# `make demo` and `make test` from a clean clone of the committed HEAD on a
+# throw-away Debian 12 root, as a newcomer would run them: checks that
+# DEBIAN_PACKAGES is complete. Needs root and mmdebstrap; see the script.
+test-fresh:
+	bash tools/test-fresh.sh
 
 bench: build
 	@for b in $(BUILD)/bench/bench_*; do [ -x $$b ] && $$b; done
