@@ -34,13 +34,8 @@ Tensor ties_f32(const Shape& shape, uint64_t seed, int levels) {
 Conv2dParams conv_params(int64_t N, int64_t C, int64_t H, int64_t W, int64_t K, int64_t R,
                          int64_t S, int64_t stride_h, int64_t stride_w, int64_t pad_top,
                          int64_t pad_left, int64_t pad_bottom, int64_t pad_right, int64_t groups) {
-  Conv2dParams p;
-  p.N = N, p.C = C, p.H = H, p.W = W, p.K = K, p.R = R, p.S = S;
-  p.stride_h = stride_h, p.stride_w = stride_w;
-  p.pad_top = pad_top, p.pad_left = pad_left, p.pad_bottom = pad_bottom, p.pad_right = pad_right;
-  p.groups = groups;
-  p.validate();
-  return p;
+  return Conv2dParams::of({N, C, H, W}, {K, C / groups, R, S},
+                          Conv2dGeometry{stride_h, stride_w, pad_top, pad_left, pad_bottom, pad_right, groups});
 }
 
 Conv2dParams conv_same(int64_t N, int64_t C, int64_t H, int64_t W, int64_t K, int64_t R,
