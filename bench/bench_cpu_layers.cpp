@@ -38,9 +38,7 @@ const Layer kLayers[] = {
 };
 
 Conv2dParams params(const Layer& l, int64_t batch) {
-  Conv2dParams p;
-  p.N = batch, p.C = l.C, p.H = p.W = l.H, p.K = l.K, p.R = p.S = l.R;
-  return p;
+  return Conv2dParams::of({batch, l.C, l.H, l.H}, {l.K, l.C, l.R, l.R}, Conv2dGeometry{});
 }
 
 Tensor random_f32(const Shape& shape, uint64_t seed, float scale) {

@@ -31,13 +31,7 @@ struct Layer {
 };
 
 Conv2dParams make(int64_t N, int64_t C, int64_t H, int64_t K, int64_t R, int64_t stride, int64_t pad) {
-  Conv2dParams p;
-  p.N = N; p.C = C; p.H = H; p.W = H;
-  p.K = K; p.R = R; p.S = R;
-  p.stride_h = p.stride_w = stride;
-  p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = pad;
-  p.validate();
-  return p;
+  return Conv2dParams::of({N, C, H, H}, {K, C, R, R}, Conv2dGeometry::symmetric(stride, pad));
 }
 
 // Batch 64, 64x64 inputs with 1-6 channels and 6x6 / 5x5 / 7x7 / 3x3 kernels,

@@ -21,15 +21,8 @@ Tensor sigmoid(const Tensor& x);      // core/ops/activation.cpp
 Tensor softmax(const Tensor& x);      // rows of [N,C]; not differentiable (prediction only)
 
 // ---- convolution (core/ops/conv2d.cpp): x [N,C,H,W], w [K,C/groups,R,S], bias [K] or undefined ----
-struct Conv2dOptions {
-  int64_t stride_h = 1, stride_w = 1;
-  int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
-  int64_t groups = 1;
-  static Conv2dOptions symmetric(int64_t stride, int64_t pad, int64_t groups = 1) {
-    return {stride, stride, pad, pad, pad, pad, groups};
-  }
-};
-Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dOptions& o);
+// Strides, padding and groups: Conv2dGeometry (kernels/params.h).
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dGeometry& geometry);
 
 // TensorFlow "SAME" padding for one spatial dimension of size `in`, window
 // `k`, stride `s`: the output has ceil(in / s) positions and the odd pixel of

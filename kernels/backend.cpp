@@ -11,45 +11,24 @@ void Backend::missing(const char* op) const {
                                      " backend"));
 }
 
-#define ASTRO_MISSING(sig, op) \
-  void Backend::sig { missing(op); }
+// The defaults: an op a backend does not override throws NotImplemented.
+// (Their parameters are unused by design.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#define ASTROCNN_BACKEND_OP(name, params) \
+  void Backend::name params { missing(#name); }
+#include "kernels/backend_ops.inc"
+#undef ASTROCNN_BACKEND_OP
+#pragma GCC diagnostic pop
 
-ASTRO_MISSING(fill(Tensor&, double), "fill")
-ASTRO_MISSING(add(const Tensor&, const Tensor&, Tensor&), "add")
-ASTRO_MISSING(scale(const Tensor&, double, Tensor&), "scale")
-ASTRO_MISSING(conv2d_forward(const Conv2dParams&, const Tensor&, const Tensor&, const Tensor*, Tensor&), "conv2d_forward")
-ASTRO_MISSING(conv2d_backward_data(const Conv2dParams&, const Tensor&, const Tensor&, Tensor&), "conv2d_backward_data")
-ASTRO_MISSING(conv2d_backward_weights(const Conv2dParams&, const Tensor&, const Tensor&, Tensor&, Tensor*), "conv2d_backward_weights")
-ASTRO_MISSING(max_pool2d_forward(const Pool2dParams&, const Tensor&, Tensor&), "max_pool2d_forward")
-ASTRO_MISSING(max_pool2d_backward(const Pool2dParams&, const Tensor&, const Tensor&, Tensor&), "max_pool2d_backward")
-ASTRO_MISSING(avg_pool2d_forward(const Pool2dParams&, const Tensor&, Tensor&), "avg_pool2d_forward")
-ASTRO_MISSING(avg_pool2d_backward(const Pool2dParams&, const Tensor&, Tensor&), "avg_pool2d_backward")
-ASTRO_MISSING(global_avg_pool_forward(const Tensor&, Tensor&), "global_avg_pool_forward")
-ASTRO_MISSING(global_avg_pool_backward(const Tensor&, Tensor&), "global_avg_pool_backward")
-ASTRO_MISSING(dense_forward(const Tensor&, const Tensor&, const Tensor*, Tensor&), "dense_forward")
-ASTRO_MISSING(dense_backward_data(const Tensor&, const Tensor&, Tensor&), "dense_backward_data")
-ASTRO_MISSING(dense_backward_weights(const Tensor&, const Tensor&, Tensor&, Tensor*), "dense_backward_weights")
-ASTRO_MISSING(relu_forward(const Tensor&, Tensor&), "relu_forward")
-ASTRO_MISSING(relu_backward(const Tensor&, const Tensor&, Tensor&), "relu_backward")
-ASTRO_MISSING(sigmoid_forward(const Tensor&, Tensor&), "sigmoid_forward")
-ASTRO_MISSING(sigmoid_backward(const Tensor&, const Tensor&, Tensor&), "sigmoid_backward")
-ASTRO_MISSING(softmax_forward(const Tensor&, Tensor&), "softmax_forward")
-ASTRO_MISSING(maxout_forward(int64_t, const Tensor&, Tensor&), "maxout_forward")
-ASTRO_MISSING(maxout_backward(int64_t, const Tensor&, const Tensor&, Tensor&), "maxout_backward")
-ASTRO_MISSING(dropout_forward(double, uint64_t, uint64_t, const Tensor&, Tensor&, Tensor&), "dropout_forward")
-ASTRO_MISSING(dropout_backward(const Tensor&, const Tensor&, Tensor&), "dropout_backward")
-ASTRO_MISSING(batch_norm_forward_train(const BatchNormParams&, const Tensor&, const Tensor&, const Tensor&, Tensor&, Tensor&, Tensor&, Tensor&, Tensor&), "batch_norm_forward_train")
-ASTRO_MISSING(batch_norm_forward_eval(const BatchNormParams&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, Tensor&), "batch_norm_forward_eval")
-ASTRO_MISSING(batch_norm_backward(const BatchNormParams&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, Tensor&, Tensor&, Tensor&), "batch_norm_backward")
-ASTRO_MISSING(softmax_xent_forward(const Tensor&, const Tensor&, Tensor&, Tensor&), "softmax_xent_forward")
-ASTRO_MISSING(softmax_xent_backward(const Tensor&, const Tensor&, const Tensor&, Tensor&), "softmax_xent_backward")
-ASTRO_MISSING(mse_forward(const Tensor&, const Tensor&, Tensor&), "mse_forward")
-ASTRO_MISSING(mse_backward(const Tensor&, const Tensor&, const Tensor&, Tensor&), "mse_backward")
-ASTRO_MISSING(cosine_loss_forward(const Tensor&, const Tensor&, Tensor&), "cosine_loss_forward")
-ASTRO_MISSING(cosine_loss_backward(const Tensor&, const Tensor&, const Tensor&, Tensor&), "cosine_loss_backward")
-ASTRO_MISSING(sgd_update(const SgdParams&, Tensor&, const Tensor&, Tensor&), "sgd_update")
-
-#undef ASTRO_MISSING
+const std::vector<std::string>& backend_op_names() {
+  static const std::vector<std::string> names = {
+#define ASTROCNN_BACKEND_OP(name, params) #name,
+#include "kernels/backend_ops.inc"
+#undef ASTROCNN_BACKEND_OP
+  };
+  return names;
+}
 
 namespace {
 Backend* g_backends[2] = {nullptr, nullptr};

@@ -4,6 +4,18 @@
 
 namespace astrocnn {
 
+Conv2dParams Conv2dParams::of(const std::vector<int64_t>& x, const std::vector<int64_t>& w,
+                              const Conv2dGeometry& geometry) {
+  ASTRO_CHECK(x.size() == 4 && w.size() == 4, "conv2d: input and weight must have 4 dimensions, got ",
+              x.size(), " and ", w.size());
+  Conv2dParams p;
+  static_cast<Conv2dGeometry&>(p) = geometry;
+  p.N = x[0], p.C = x[1], p.H = x[2], p.W = x[3];
+  p.K = w[0], p.R = w[2], p.S = w[3];
+  p.validate();
+  return p;
+}
+
 void Conv2dParams::validate() const {
   ASTRO_CHECK(N > 0 && C > 0 && H > 0 && W > 0, "conv2d: input sizes must be positive, got ", str());
   ASTRO_CHECK(K > 0 && R > 0 && S > 0, "conv2d: kernel sizes must be positive, got ", str());

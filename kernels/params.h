@@ -3,17 +3,34 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace astrocnn {
 
-// 2-D convolution, NCHW input [N,C,H,W], weight [K,C/groups,R,S], output [N,K,P,Q].
-// Padding may be asymmetric (TensorFlow's "same" padding needs that).
-struct Conv2dParams {
-  int64_t N = 0, C = 0, H = 0, W = 0;  // input
-  int64_t K = 0, R = 0, S = 0;         // output channels, kernel height, kernel width
+// Where a convolution's kernel moves over its input: the strides, the zero
+// padding on each side (asymmetric for TensorFlow's "same" padding), and the
+// channel groups. What a caller of ops::conv2d chooses; the sizes come from
+// the tensors.
+struct Conv2dGeometry {
   int64_t stride_h = 1, stride_w = 1;
   int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
   int64_t groups = 1;
+
+  static Conv2dGeometry symmetric(int64_t stride, int64_t pad, int64_t groups = 1) {
+    return {stride, stride, pad, pad, pad, pad, groups};
+  }
+};
+
+// 2-D convolution, NCHW input [N,C,H,W], weight [K,C/groups,R,S], output
+// [N,K,P,Q]: the geometry plus the sizes, all a kernel needs.
+struct Conv2dParams : Conv2dGeometry {
+  int64_t N = 0, C = 0, H = 0, W = 0;  // input
+  int64_t K = 0, R = 0, S = 0;         // output channels, kernel height, kernel width
+
+  // The convolution of an input of shape `x` [N,C,H,W] by a weight of shape
+  // `w` [K,C/groups,R,S] under `geometry`; validated.
+  static Conv2dParams of(const std::vector<int64_t>& x, const std::vector<int64_t>& w,
+                         const Conv2dGeometry& geometry);
 
   int64_t P() const { return (H + pad_top + pad_bottom - R) / stride_h + 1; }
   int64_t Q() const { return (W + pad_left + pad_right - S) / stride_w + 1; }

@@ -42,15 +42,9 @@ Tensor Conv2d::forward(const Tensor& x) {
   const Conv2dConfig& c = config_;
   PadSides pad = resolve_padding(c.padding, x.size(2), x.size(3), c.kernel_h, c.kernel_w,
                                  c.stride_h, c.stride_w);
-  ops::Conv2dOptions o;
-  o.stride_h = c.stride_h;
-  o.stride_w = c.stride_w;
-  o.pad_top = pad.top;
-  o.pad_left = pad.left;
-  o.pad_bottom = pad.bottom;
-  o.pad_right = pad.right;
-  o.groups = c.groups;
-  return ops::conv2d(x, weight_, bias_, o);
+  const Conv2dGeometry geometry{c.stride_h, c.stride_w, pad.top, pad.left, pad.bottom, pad.right,
+                                c.groups};
+  return ops::conv2d(x, weight_, bias_, geometry);
 }
 
 }  // namespace astrocnn

@@ -1,6 +1,8 @@
-// Helpers of the CUDA tests (tests/cuda_test_*.cpp): each op runs on the
+// Helpers of the CUDA-only tests (tests/cuda_test_*.cpp: the numbered kernel
+// versions, the runtime, autograd on the device). Each op runs on the
 // reference backend (CPU, the oracle) and on the CUDA backend with the same
-// float32 inputs, and the outputs are compared.
+// float32 inputs, and the outputs are compared. The op-by-op comparison of
+// the default kernels is the one backend harness's (tests/backend_op_cases.h).
 //
 // A `Pair` holds the CPU and the CUDA copy of one tensor. Outputs start as
 // NaN on both sides (tests/cuda_main.cpp turns on NaN-poisoning of every new
@@ -16,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "core/philox.h"
+#include "backend_op_cases.h"
 #include "core/tensor.h"
 #include "kernels/backend.h"
 #include "kernels/cuda/cuda_api.h"
@@ -29,20 +31,9 @@ constexpr double kTf32Tol = 5e-3;  // ... and for TF32 tensor-core kernels
 inline Backend& cuda() { return *cuda_backend_if_device(); }  // present: cuda_main.cpp checked
 inline Backend& ref() { return reference_backend(); }
 
-// Uniform float32 values in [lo, hi) on the CPU, from a seeded Philox stream.
+// Random and tie-filled float32 inputs: the harness's (tests/backend_op_cases.h).
 inline Tensor random_cpu(const Shape& shape, uint64_t seed, double lo = -1, double hi = 1) {
-  Rng rng(seed);
-  std::vector<float> v(static_cast<size_t>(shape_numel(shape)));
-  for (float& x : v) x = static_cast<float>(lo + (hi - lo) * rng.uniform());
-  return Tensor::from_vector(v, shape);
-}
-
-// Small integers 0 .. levels-1 as floats: inputs full of exact ties.
-inline Tensor ties_cpu(const Shape& shape, uint64_t seed, int levels = 3) {
-  Rng rng(seed);
-  std::vector<float> v(static_cast<size_t>(shape_numel(shape)));
-  for (float& x : v) x = static_cast<float>(rng.below(static_cast<uint64_t>(levels)));
-  return Tensor::from_vector(v, shape);
+  return optest::random_f32(shape, seed, lo, hi);
 }
 
 // A CUDA tensor full of NaN (0xFF bytes), as an output looks before a kernel runs.

@@ -1,48 +1,22 @@
-// Every convolution version (forward, backward data, backward weights + bias)
-// against the reference backend, on the shapes of the source networks (64x64
-// inputs, 6x6 / 5x5 / 3x3 / 7x7 kernels, 1-6 input channels) and on awkward
-// ones (batch 1, one channel, odd sizes, strides, asymmetric padding, groups).
+// Every numbered convolution version (forward, backward data, backward
+// weights + bias) against the reference backend, on the one harness's
+// convolution shapes (tests/backend_op_cases.h: the source networks' layers
+// and awkward sizes). The harness itself checks the default version.
+#include "backend_op_cases.h"
 #include "cuda_test_common.h"
 
 using namespace astrocnn;
 using namespace astrocnn::cudatest;
 
+using optest::conv_params;
+
 namespace {
 
-Conv2dParams conv(int64_t N, int64_t C, int64_t H, int64_t W, int64_t K, int64_t R, int64_t S, int64_t stride_h,
-                  int64_t stride_w, int64_t pad_top, int64_t pad_left, int64_t pad_bottom, int64_t pad_right,
-                  int64_t groups = 1) {
-  Conv2dParams p;
-  p.N = N; p.C = C; p.H = H; p.W = W;
-  p.K = K; p.R = R; p.S = S;
-  p.stride_h = stride_h; p.stride_w = stride_w;
-  p.pad_top = pad_top; p.pad_left = pad_left; p.pad_bottom = pad_bottom; p.pad_right = pad_right;
-  p.groups = groups;
-  p.validate();
-  return p;
-}
-
-std::vector<Conv2dParams> cases() {
-  return {
-      // Source-network layers on 64x64 inputs.
-      conv(2, 1, 64, 64, 32, 6, 6, 1, 1, 0, 0, 0, 0),  // 6x6 on one channel, valid padding
-      conv(2, 3, 64, 64, 16, 5, 5, 1, 1, 2, 2, 2, 2),  // 5x5, same padding
-      conv(2, 6, 32, 32, 8, 3, 3, 2, 2, 0, 0, 1, 1),   // 3x3 stride 2, TensorFlow SAME (odd pixel after)
-      conv(2, 4, 64, 64, 8, 7, 7, 2, 2, 3, 3, 3, 3),   // 7x7 stride 2 stem
-      conv(1, 5, 64, 64, 3, 3, 3, 1, 1, 1, 1, 1, 1),   // batch 1, 5 channels
-      // Awkward shapes.
-      conv(1, 1, 5, 7, 1, 3, 2, 2, 1, 1, 0, 0, 1),    // everything 1, asymmetric stride and padding
-      conv(2, 4, 9, 11, 6, 3, 3, 1, 1, 1, 1, 1, 1, 2),  // two groups
-      conv(3, 6, 10, 10, 6, 3, 3, 2, 2, 1, 1, 1, 1, 3),  // three groups, stride 2
-      conv(3, 5, 8, 8, 7, 1, 1, 1, 1, 0, 0, 0, 0),    // 1x1
-      conv(2, 2, 5, 5, 3, 5, 5, 1, 1, 0, 0, 0, 0),    // the kernel covers the whole image: P = Q = 1
-      conv(1, 3, 13, 17, 70, 4, 3, 3, 2, 0, 2, 1, 0),  // K beyond one 64-row tile, stride 3 gaps
-  };
-}
-
-Shape x_shape(const Conv2dParams& p) { return {p.N, p.C, p.H, p.W}; }
-Shape w_shape(const Conv2dParams& p) { return {p.K, p.C / p.groups, p.R, p.S}; }
-Shape y_shape(const Conv2dParams& p) { return {p.N, p.K, p.P(), p.Q()}; }
+// The harness's shapes (tests/backend_op_cases.h): network layers and awkward sizes.
+std::vector<Conv2dParams> cases() { return optest::conv_test_shapes(); }
+Shape x_shape(const Conv2dParams& p) { return optest::conv_x(p); }
+Shape w_shape(const Conv2dParams& p) { return optest::conv_w(p); }
+Shape y_shape(const Conv2dParams& p) { return optest::conv_y(p); }
 
 }  // namespace
 
@@ -99,7 +73,7 @@ TEST_CASE("every convolution version matches the reference backward weights", "[
 
 TEST_CASE("convolution weight gradients over a large batch stay accurate", "[cuda][conv]") {
   // 16 x 64 x 64 output positions per weight: the split reduction of v2 is exercised.
-  const Conv2dParams p = conv(16, 2, 64, 64, 8, 3, 3, 1, 1, 1, 1, 1, 1);
+  const Conv2dParams p = conv_params(16, 2, 64, 64, 8, 3, 3, 1, 1, 1, 1, 1, 1);
   Pair x = input(x_shape(p), 38), dy = input(y_shape(p), 39);
   for (int v = 1; v <= conv_version_count(); ++v) {
     set_conv_version(v);

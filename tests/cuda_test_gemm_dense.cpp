@@ -1,6 +1,7 @@
 // Every SGEMM version against a double-precision GEMM on the host, for every
 // transpose combination and awkward sizes, and the dense layer (forward,
 // backward data, backward weights + bias) against the reference backend.
+#include "backend_op_cases.h"
 #include "cuda_test_common.h"
 
 using namespace astrocnn;
@@ -116,15 +117,12 @@ TEST_CASE("SGEMM rejects bad arguments", "[cuda][gemm][errors]") {
 }
 
 TEST_CASE("cuda dense layer matches the reference with every SGEMM version", "[cuda][dense]") {
-  struct DenseCase {
-    int64_t N, I, O;
-  };
-  // Batch 1, odd sizes, a flattened 64x64 image into 10 classes, a hidden layer.
-  const std::vector<DenseCase> cases = {{1, 1, 1}, {3, 7, 5}, {32, 4096, 10}, {33, 300, 129}, {1, 1024, 2}};
+  // The harness's dense shapes (tests/backend_op_cases.h).
+  const std::vector<optest::DenseShape> cases = optest::dense_test_shapes();
   for (int v = 1; v <= sgemm_version_count(); ++v) {
     set_sgemm_version(v);
     const double tol = tolerance_for(v);
-    for (const DenseCase& c : cases) {
+    for (const optest::DenseShape& c : cases) {
       CAPTURE(v, c.N, c.I, c.O);
       Pair x = input({c.N, c.I}, 21), w = input({c.O, c.I}, 22), b = input({c.O}, 23);
       Pair y = output({c.N, c.O}), y_nobias = output({c.N, c.O});

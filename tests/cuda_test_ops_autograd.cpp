@@ -36,7 +36,7 @@ Run forward_backward(Device device) {
   Tensor running_mean = Tensor::zeros({6}).to(device), running_var = Tensor::full({6}, 1.0).to(device);
   Tensor labels = Tensor::from_vector<int64_t>({0, 3, 4, 1}, {4}).to(device);
 
-  Tensor h = ops::conv2d(x, w1, Tensor(), ops::Conv2dOptions::symmetric(1, 2));
+  Tensor h = ops::conv2d(x, w1, Tensor(), Conv2dGeometry::symmetric(1, 2));
   h = ops::batch_norm(h, gamma, beta, running_mean, running_var, /*training=*/true, 0.1, 1e-5);
   h = ops::relu(h);
   h = ops::max_pool2d(h, ops::Pool2dOptions{});                  // 16x16 -> 8x8

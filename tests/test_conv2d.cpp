@@ -10,7 +10,6 @@
 
 using namespace astrocnn;
 using namespace astrocnn::testing;
-using ops::Conv2dOptions;
 using ops::SamePadding;
 
 namespace {
@@ -30,7 +29,7 @@ Tensor slice(const Tensor& t, int64_t dim, int64_t begin, int64_t end) {
   return Tensor::from_vector(out, shape).to(t.dtype());
 }
 
-Conv2dOptions padded(int64_t top, int64_t left, int64_t bottom, int64_t right,
+Conv2dGeometry padded(int64_t top, int64_t left, int64_t bottom, int64_t right,
                      int64_t stride = 1, int64_t groups = 1) {
   return {stride, stride, top, left, bottom, right, groups};
 }
@@ -68,7 +67,7 @@ TEST_CASE("conv2d with a centred identity kernel and padding 1 returns its input
   std::vector<float> wv(C * C * 9, 0.0f);
   for (int64_t k = 0; k < C; ++k) wv[(k * C + k) * 9 + 4] = 1.0f;
   Tensor w = Tensor::from_vector(wv, {C, C, 3, 3});
-  Tensor y = ops::conv2d(x, w, Tensor(), Conv2dOptions::symmetric(1, 1));
+  Tensor y = ops::conv2d(x, w, Tensor(), Conv2dGeometry::symmetric(1, 1));
   CHECK(y.shape() == x.shape());
   CHECK(y.to_vector<float>() == x.to_vector<float>());
 }
@@ -80,12 +79,12 @@ TEST_CASE("conv2d known values: stride 2", "[conv2d]") {
   Tensor x = Tensor::from_vector(v, {1, 1, 5, 5});
   // A 1x1 kernel of 2 with stride 2 samples every other row and column.
   Tensor y = ops::conv2d(x, Tensor::from_vector<float>({2}, {1, 1, 1, 1}), Tensor(),
-                         Conv2dOptions::symmetric(2, 0));
+                         Conv2dGeometry::symmetric(2, 0));
   CHECK(y.shape() == Shape{1, 1, 3, 3});
   CHECK(y.to_vector<float>() == std::vector<float>{0, 4, 8, 20, 24, 28, 40, 44, 48});
   // A 2x2 kernel of ones with stride 2 sums disjoint blocks; the last row/column is not reached.
   Tensor ones = Tensor::full({1, 1, 2, 2}, 1.0);
-  Tensor z = ops::conv2d(x, ones, Tensor(), Conv2dOptions::symmetric(2, 0));
+  Tensor z = ops::conv2d(x, ones, Tensor(), Conv2dGeometry::symmetric(2, 0));
   CHECK(z.shape() == Shape{1, 1, 2, 2});
   CHECK(z.to_vector<float>() == std::vector<float>{0 + 1 + 5 + 6, 2 + 3 + 7 + 8, 10 + 11 + 15 + 16,
                                                    12 + 13 + 17 + 18});
@@ -109,11 +108,11 @@ TEST_CASE("conv2d with groups=2 equals two separate convolutions", "[conv2d]") {
   Tensor x = random_tensor({2, 4, 6, 5}, 31, -1, 1, DType::F32);
   Tensor w = random_tensor({6, 2, 3, 3}, 32, -1, 1, DType::F32);
   Tensor b = random_tensor({6}, 33, -1, 1, DType::F32);
-  const Conv2dOptions opt = padded(1, 0, 1, 2, /*stride=*/2, /*groups=*/2);
+  const Conv2dGeometry opt = padded(1, 0, 1, 2, /*stride=*/2, /*groups=*/2);
   Tensor y = ops::conv2d(x, w, b, opt);
   REQUIRE(y.shape() == Shape{2, 6, 3, 3});
 
-  Conv2dOptions single = opt;
+  Conv2dGeometry single = opt;
   single.groups = 1;
   for (int64_t g = 0; g < 2; ++g) {
     CAPTURE(g);
@@ -145,13 +144,13 @@ TEST_CASE("conv2d LeNet case: 7x7 SAME convolution keeps 64x64", "[conv2d]") {
 TEST_CASE("conv2d gradients", "[conv2d][gradcheck]") {
   struct Case {
     Shape x, w;
-    Conv2dOptions opt;
+    Conv2dGeometry opt;
     bool bias;
   };
   const std::vector<Case> cases = {
-      {{2, 3, 7, 5}, {4, 3, 3, 3}, Conv2dOptions::symmetric(1, 1), true},  // odd H/W, SAME-like
-      {{3, 1, 6, 7}, {2, 1, 2, 3}, Conv2dOptions::symmetric(2, 0), false},  // 1 channel, stride 2
-      {{2, 2, 7, 7}, {2, 2, 7, 7}, Conv2dOptions::symmetric(1, 3), true},  // 7x7 kernel, pad 3
+      {{2, 3, 7, 5}, {4, 3, 3, 3}, Conv2dGeometry::symmetric(1, 1), true},  // odd H/W, SAME-like
+      {{3, 1, 6, 7}, {2, 1, 2, 3}, Conv2dGeometry::symmetric(2, 0), false},  // 1 channel, stride 2
+      {{2, 2, 7, 7}, {2, 2, 7, 7}, Conv2dGeometry::symmetric(1, 3), true},  // 7x7 kernel, pad 3
       {{2, 2, 8, 6}, {3, 2, 6, 6}, padded(2, 3, 3, 2, 2), true},           // 6x6, asymmetric, stride 2
       {{2, 4, 5, 6}, {4, 2, 3, 3}, padded(0, 1, 1, 0, 2, 2), true},        // groups 2, stride 2
       {{2, 4, 5, 5}, {6, 2, 2, 2}, padded(1, 1, 0, 0, 1, 2), false},       // groups 2, no bias
@@ -162,7 +161,7 @@ TEST_CASE("conv2d gradients", "[conv2d][gradcheck]") {
             c.opt.pad_bottom, c.opt.pad_right, c.opt.groups, c.bias);
     std::vector<Tensor> inputs = {random_tensor(c.x, seed++), random_tensor(c.w, seed++)};
     if (c.bias) inputs.push_back(random_tensor({c.w[0]}, seed++));
-    const Conv2dOptions opt = c.opt;
+    const Conv2dGeometry opt = c.opt;
     check_gradients(
         [opt](auto& in) { return ops::conv2d(in[0], in[1], in.size() > 2 ? in[2] : Tensor(), opt); },
         inputs);
@@ -174,7 +173,7 @@ TEST_CASE("conv2d computes gradients only for inputs that require them", "[conv2
   Tensor w = random_tensor({3, 2, 3, 3}, 42);
   Tensor b = random_tensor({3}, 43);
   x.set_requires_grad(true);
-  project(ops::conv2d(x, w, b, Conv2dOptions::symmetric(1, 1))).backward();
+  project(ops::conv2d(x, w, b, Conv2dGeometry::symmetric(1, 1))).backward();
   CHECK(x.grad().defined());
   CHECK_FALSE(w.grad().defined());
   CHECK_FALSE(b.grad().defined());
@@ -184,7 +183,7 @@ TEST_CASE("conv2d computes gradients only for inputs that require them", "[conv2
   Tensor x2 = random_tensor({2, 2, 4, 4}, 44);
   Tensor b2 = Tensor::zeros({3}, DType::F64);
   b2.set_requires_grad(true);
-  Tensor y = ops::conv2d(x2, w, b2, Conv2dOptions::symmetric(1, 1));
+  Tensor y = ops::conv2d(x2, w, b2, Conv2dGeometry::symmetric(1, 1));
   ops::dense(y.reshape({1, -1}), Tensor::full({1, y.numel()}, 1.0, DType::F64), Tensor()).backward();
   CHECK(b2.grad().to_vector<double>() == std::vector<double>{32, 32, 32});
 }
@@ -192,9 +191,9 @@ TEST_CASE("conv2d computes gradients only for inputs that require them", "[conv2
 TEST_CASE("conv2d rejects bad arguments", "[conv2d][errors]") {
   Tensor x = Tensor::zeros({1, 2, 5, 5});
   Tensor w = Tensor::zeros({3, 2, 3, 3});
-  Conv2dOptions none;
+  Conv2dGeometry none;
   CHECK_THROWS_WITH(ops::conv2d(Tensor::zeros({1, 1, 3, 3}), Tensor::zeros({1, 1, 5, 5}), Tensor(),
-                                Conv2dOptions::symmetric(1, 0)),
+                                Conv2dGeometry::symmetric(1, 0)),
                     Catch::Contains("kernel 5x5 is larger than the padded input 3x3"));
   CHECK_THROWS_WITH(ops::conv2d(Tensor::zeros({1, 3, 5, 5}), w, Tensor(), none),
                     Catch::Contains("input has 3 channels") && Catch::Contains("expects 2"));
@@ -203,14 +202,14 @@ TEST_CASE("conv2d rejects bad arguments", "[conv2d][errors]") {
   CHECK_THROWS_WITH(ops::conv2d(x, Tensor::zeros({3, 2, 3}), Tensor(), none),
                     Catch::Contains("weight must have 4 dimensions"));
   CHECK_THROWS_WITH(ops::conv2d(x, w, Tensor::zeros({2}), none), Catch::Contains("bias"));
-  CHECK_THROWS_WITH(ops::conv2d(x, w, Tensor(), Conv2dOptions::symmetric(0, 0)),
+  CHECK_THROWS_WITH(ops::conv2d(x, w, Tensor(), Conv2dGeometry::symmetric(0, 0)),
                     Catch::Contains("stride must be positive"));
-  CHECK_THROWS_WITH(ops::conv2d(x, w, Tensor(), Conv2dOptions::symmetric(1, -1)),
+  CHECK_THROWS_WITH(ops::conv2d(x, w, Tensor(), Conv2dGeometry::symmetric(1, -1)),
                     Catch::Contains("padding must be >= 0"));
-  CHECK_THROWS_WITH(ops::conv2d(x, w, Tensor(), Conv2dOptions::symmetric(1, 0, 0)),
+  CHECK_THROWS_WITH(ops::conv2d(x, w, Tensor(), Conv2dGeometry::symmetric(1, 0, 0)),
                     Catch::Contains("groups must be positive"));
   // 3 output channels cannot be split into 2 groups.
-  CHECK_THROWS_WITH(ops::conv2d(x, Tensor::zeros({3, 1, 3, 3}), Tensor(), Conv2dOptions::symmetric(1, 0, 2)),
+  CHECK_THROWS_WITH(ops::conv2d(x, Tensor::zeros({3, 1, 3, 3}), Tensor(), Conv2dGeometry::symmetric(1, 0, 2)),
                     Catch::Contains("groups must divide"));
   CHECK_THROWS_WITH(ops::conv2d(Tensor::zeros({0, 2, 5, 5}), w, Tensor(), none),
                     Catch::Contains("input sizes must be positive"));

@@ -31,7 +31,7 @@ struct Conv2dNode final : Node {
 };
 }  // namespace
 
-Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dOptions& o) {
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dGeometry& o) {
   trace::Scope trace_op("conv2d", "forward", x);
   check_floats("conv2d", {&x, &w, &bias});
   check_rank("conv2d", "input", x, 4);
@@ -44,14 +44,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2d
     ASTRO_CHECK(bias.dim() == 1 && bias.size(0) == w.size(0), "conv2d: bias ", bias.str(),
                 " does not match ", w.size(0), " output channels");
 
-  Conv2dParams p;
-  p.N = x.size(0), p.C = x.size(1), p.H = x.size(2), p.W = x.size(3);
-  p.K = w.size(0), p.R = w.size(2), p.S = w.size(3);
-  p.stride_h = o.stride_h, p.stride_w = o.stride_w;
-  p.pad_top = o.pad_top, p.pad_left = o.pad_left, p.pad_bottom = o.pad_bottom,
-  p.pad_right = o.pad_right;
-  p.groups = o.groups;
-  p.validate();
+  const Conv2dParams p = Conv2dParams::of(x.shape(), w.shape(), o);
 
   Tensor y = Tensor::empty({p.N, p.K, p.P(), p.Q()}, x.dtype(), x.device());
   backend_for(x).conv2d_forward(p, x, w, bias.defined() ? &bias : nullptr, y);
