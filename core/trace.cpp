@@ -143,22 +143,4 @@ std::string chrome_trace_json(const std::vector<Event>& events) {
   return json{{"traceEvents", all}, {"displayTimeUnit", "ms"}}.dump(1) + "\n";
 }
 
-void write_chrome_trace(const std::vector<Event>& events, const std::string& path) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    ASTRO_CHECK(out.good(), "--trace '", path, "': cannot write '", tmp, "'");
-    out << chrome_trace_json(events);
-    out.close();
-    if (out.fail()) {
-      std::remove(tmp.c_str());
-      throw Error("--trace '" + path + "': writing '" + tmp + "' failed");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw Error("--trace '" + path + "': cannot replace the file");
-  }
-}
-
 }  // namespace astrocnn::trace

@@ -10,7 +10,7 @@
 //
 //   trace::start();
 //   { trace::Scope op("conv2d", "forward", x); ... }   // one slice, with x's backend and shape
-//   trace::write_chrome_trace(trace::stop(), "trace.json");
+//   write_file_atomically("trace.json", trace::chrome_trace_json(trace::stop()), "--trace");
 //
 // Times are host wall-clock times. Kernels on a CUDA device run
 // asynchronously, so while recording, a Scope on a CUDA tensor waits for the
@@ -76,8 +76,7 @@ class Scope {
 // The Chrome trace event format: {"traceEvents": [{"name", "cat", "ph": "X",
 // "ts", "dur", "pid", "tid", "args": {"backend", "shape", "dtype"}}, ...]},
 // plus metadata events naming the process and the threads.
+// (io/traced_batches.cpp writes it, through io/output_file.h.)
 std::string chrome_trace_json(const std::vector<Event>& events);
-// Writes it to `path` atomically; an Error names the file when that fails.
-void write_chrome_trace(const std::vector<Event>& events, const std::string& path);
 
 }  // namespace astrocnn::trace

@@ -32,7 +32,7 @@ bool is_fits_name(const std::string& name) {
 
 // The options a format does not take must keep their defaults.
 void only_for(const char* format, const std::string& path, const DataFileOptions& o,
-              bool deepgalaxy, bool cutouts, bool fits) {
+              bool deepgalaxy, bool cutouts, bool fits, bool shards = false) {
   const DataFileOptions defaults;
   auto refuse = [&](const char* option, const char* owner) {
     throw Error(std::string(option) + " applies to " + owner + ", but '" + path + "' is " + format);
@@ -43,6 +43,11 @@ void only_for(const char* format, const std::string& path, const DataFileOptions
   if (!deepgalaxy && o.dg_labels != defaults.dg_labels) refuse("--dg-labels", "DeepGalaxy files");
   if (!cutouts && !o.fake.empty()) refuse("--fake", "obiwan cutout files");
   if (!fits && !o.labels.empty()) refuse("--labels", "directories of FITS images");
+  if (!shards && !o.split.empty()) refuse("--split", "obiwan shards");
+}
+
+std::string split_of(const DataFileOptions& o) {
+  return o.split.empty() ? o.default_split : o.split;
 }
 
 std::shared_ptr<const RowReader> open_fits(const std::string& csv, const std::string& dir) {
@@ -88,10 +93,48 @@ std::shared_ptr<const RowReader> open_hdf5(const std::string& path, const DataFi
 #endif
 }
 
+// The sizes a data set declares, checked before anything is sized by them:
+// a damaged or hostile header (H = W = 2^20, N = 2^40) is an error naming the
+// file, not an allocation that fails far from it. The bounds lie far above
+// real data sets (DeepGalaxy's largest images are 2048 x 2048; the largest
+// surveys hold a few 10^9 sources, not one data set of them).
+constexpr int64_t kMaxRows = int64_t{1} << 31;
+constexpr int64_t kMaxImageElements = int64_t{1} << 26;  // 256 MiB of float32 per image
+
+std::shared_ptr<const RowReader> checked_sizes(std::shared_ptr<const RowReader> reader) {
+  const RowSetInfo& d = reader->info();
+  int64_t elements = 1;
+  bool overflow = false;
+  for (int64_t n : d.image_shape) overflow = overflow || __builtin_mul_overflow(elements, n, &elements);
+  ASTRO_CHECK(!overflow && elements <= kMaxImageElements, "'", d.source, "' (", d.format,
+              ") declares images of ", shape_str(d.image_shape), " (channels, height, width), ",
+              "more than the ", kMaxImageElements, " values astrocnn takes per image");
+  ASTRO_CHECK(elements > 0, "'", d.source, "' (", d.format, ") declares empty images of ",
+              shape_str(d.image_shape), " (channels, height, width)");
+  ASTRO_CHECK(d.rows > 0, "'", d.source, "' (", d.format, ") holds no images");
+  ASTRO_CHECK(d.rows <= kMaxRows, "'", d.source, "' (", d.format, ") declares ", d.rows,
+              " images, more than the ", kMaxRows, " astrocnn reads from one data set");
+  ASTRO_CHECK(!d.class_labels || static_cast<int64_t>(d.label_names.size()) <= kMaxClasses, "'",
+              d.source, "' (", d.format, ") names ", d.label_names.size(),
+              " classes, more than the ", kMaxClasses, " astrocnn builds a model for");
+  ASTRO_CHECK(d.class_labels || (d.label_width >= 1 && d.label_width <= kMaxClasses), "'",
+              d.source, "' (", d.format, ") has ", d.label_width, " label columns (1 to ",
+              kMaxClasses, " are read)");
+  return reader;
+}
+
+std::shared_ptr<const RowReader> open_reader(const std::string& path, const DataFileOptions& o);
+
 }  // namespace
 
 std::shared_ptr<const RowReader> open_data_files(const std::string& path,
                                                  const DataFileOptions& o) {
+  return checked_sizes(open_reader(path, o));
+}
+
+namespace {
+
+std::shared_ptr<const RowReader> open_reader(const std::string& path, const DataFileOptions& o) {
   std::error_code ec;
   const std::string name = fs::path(path).filename().string();
   if (fs::is_directory(path, ec)) {
@@ -101,8 +144,8 @@ std::shared_ptr<const RowReader> open_data_files(const std::string& path,
       return open_fits(csv, path);
     }
     if (holds_obiwan_shards(path)) {
-      only_for("a directory of obiwan shards", path, o, false, false, false);
-      return std::make_shared<ObiwanShardReader>(path, o.split);
+      only_for("a directory of obiwan shards", path, o, false, false, false, true);
+      return std::make_shared<ObiwanShardReader>(path, split_of(o));
     }
     throw Error("-f '" + path +
                 "' is a directory without labels.csv (FITS images: give the "
@@ -115,8 +158,12 @@ std::shared_ptr<const RowReader> open_data_files(const std::string& path,
     return open_fits(path, "");
   }
   if (is_obiwan_shard_name(name)) {
-    only_for("an obiwan shard", path, o, false, false, false);
-    return std::make_shared<ObiwanShardReader>(path, o.split);
+    only_for("an obiwan shard", path, o, false, false, false, true);
+    // One shard is of the split its name says; --split may only repeat it.
+    ASTRO_CHECK(o.split.empty() || name.rfind("x" + o.split, 0) == 0 ||
+                    name.rfind("y" + o.split, 0) == 0,
+                "--split ", o.split, " contradicts the shard '", path, "' (its name says its split)");
+    return std::make_shared<ObiwanShardReader>(path, split_of(o));
   }
   ASTRO_CHECK(!ends_with(name, ".npy"), "-f '", path,
               "': a .npy file is read as an obiwan shard, "
@@ -126,5 +173,7 @@ std::shared_ptr<const RowReader> open_data_files(const std::string& path,
               "labels CSV (-f DIR, or -f DIR/labels.csv); see docs/DATA.md");
   return open_hdf5(path, o);
 }
+
+}  // namespace
 
 }  // namespace astrocnn

@@ -26,7 +26,11 @@ struct DataFileOptions {
   std::string datasets = "*";             // -d: DeepGalaxy groups, a shell glob ("s_1.5_*")
   int64_t num_camera = 14;                // --num-camera: DeepGalaxy cameras 0 .. n-1
   std::string dg_labels = "time-camera";  // --dg-labels: DeepGalaxy's label derivation, or "time"
-  std::string split = "train";            // --split: obiwan shards, "train" or "test"
+  // --split: obiwan shards, "train" or "test"; empty when not given, and then
+  // default_split (the command's default: train for train, test for eval and
+  // predict), so that --split given with another format is an error.
+  std::string split;
+  std::string default_split = "train";
   std::string fake;    // --fake: obiwan cutouts of simulated galaxies (-f: the real ones)
   std::string labels;  // --labels: the labels CSV of a FITS directory
 };

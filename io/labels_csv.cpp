@@ -5,12 +5,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
 #include "core/error.h"
+#include "io/row_reader.h"
 
 namespace astrocnn {
 
@@ -27,14 +29,11 @@ std::string lower(std::string s) {
   return s;
 }
 
-// A whole field as an integer / a number; false when it is not one.
-bool parse_integer(const std::string& s, int64_t& out) {
-  if (s.empty()) return false;
-  char* end = nullptr;
-  const long long v = std::strtoll(s.c_str(), &end, 10);
-  if (*end != '\0') return false;
-  out = v;
-  return true;
+// Whether a field is written as a whole number ("7", "-1", "+3").
+bool looks_integer(const std::string& s) {
+  size_t digits = s.find_first_not_of("+-");
+  if (digits > 1 || digits == s.size()) return false;
+  return s.find_first_not_of("0123456789", digits) == std::string::npos;
 }
 
 bool parse_number(const std::string& s, double& out) {
@@ -49,19 +48,29 @@ struct Row {
   std::vector<std::string> fields;
 };
 
+// One class id of an integer `class` column, checked: ids number the
+// classes 0 .. K-1, so a negative id or one past kMaxClasses is a mistake
+// (and would otherwise make a class name for every id below it).
+int64_t class_id(const LabelTable& t, const Row& r, const std::string& text) {
+  errno = 0;
+  const long long id = std::strtoll(text.c_str(), nullptr, 10);
+  ASTRO_CHECK(errno != ERANGE && id >= 0 && id < kMaxClasses, "labels CSV '", t.path, "', line ",
+              r.line, ": class id ", text, " is outside [0, ", kMaxClasses,
+              ") (integer classes are ids 0, 1, ...; write names for other classes)");
+  return id;
+}
+
 // Classes from the `class` column: integers are ids, anything else names.
 void classes_from(LabelTable& t, const std::vector<Row>& rows, size_t column) {
   t.class_labels = true;
   bool all_integers = true;
-  int64_t largest = 0;
-  for (const Row& r : rows) {
-    int64_t id = 0;
-    all_integers = all_integers && parse_integer(r.fields[column], id) && id >= 0;
-    largest = std::max(largest, id);
-  }
+  for (const Row& r : rows) all_integers = all_integers && looks_integer(r.fields[column]);
   if (all_integers) {
-    for (const Row& r : rows)
-      t.class_ids.push_back(std::strtoll(r.fields[column].c_str(), nullptr, 10));
+    int64_t largest = 0;
+    for (const Row& r : rows) {
+      t.class_ids.push_back(class_id(t, r, r.fields[column]));
+      largest = std::max(largest, t.class_ids.back());
+    }
     for (int64_t k = 0; k <= largest; ++k) t.label_names.push_back(std::to_string(k));
     return;
   }

@@ -1,6 +1,8 @@
 // .npy header parsing, row reads and writing (io/npy.h).
 #include "io/npy.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -65,7 +67,9 @@ Shape parse_shape(const std::string& path, const std::string& text) {
     const size_t first = item.find_first_not_of(' ');
     if (first == std::string::npos) continue;  // the empty item after a trailing comma
     char* rest = nullptr;
+    errno = 0;
     const long long v = std::strtoll(item.c_str() + first, &rest, 10);
+    if (errno == ERANGE) fail(path, "malformed shape (a dimension beyond int64): " + text.substr(0, end + 1));
     const bool digits = rest != item.c_str() + first &&
                         item.find_first_not_of(' ', rest - item.c_str()) == std::string::npos;
     if (!digits || v < 0) fail(path, "malformed shape: " + text.substr(0, end + 1));
@@ -120,6 +124,19 @@ void read_rows_as(const NpyHeader& npy, int64_t begin, int64_t count, T* out) {
   convert(bytes.data(), npy.type, n, out);
 }
 
+// The bytes a header's shape declares; a product past 2^63 (a damaged or
+// hostile header) is an error rather than a wrapped-around small number.
+// An array with a zero dimension holds no bytes, whatever the others declare.
+uintmax_t declared_bytes(const std::string& path, const Shape& shape, size_t item) {
+  if (std::find(shape.begin(), shape.end(), int64_t{0}) != shape.end()) return 0;
+  int64_t bytes = static_cast<int64_t>(item);
+  for (int64_t d : shape)
+    if (__builtin_mul_overflow(bytes, d, &bytes))
+      fail(path, "its header declares the shape " + shape_str(shape) +
+                     ", larger than any file (the header is damaged)");
+  return static_cast<uintmax_t>(bytes);
+}
+
 std::string shape_tuple(const Shape& shape) {
   std::string s = "(";
   for (size_t i = 0; i < shape.size(); ++i)
@@ -159,8 +176,13 @@ size_t npy_type_size(NpyType type) {
   return 0;
 }
 
+// (Within range: read_npy_header checked the whole shape's bytes, and an
+// empty array has no rows to read.)
 int64_t NpyHeader::row_elements() const {
-  return shape.empty() ? 1 : shape_numel(Shape(shape.begin() + 1, shape.end()));
+  if (shape.empty()) return 1;
+  const Shape row(shape.begin() + 1, shape.end());
+  if (std::find(row.begin(), row.end(), int64_t{0}) != row.end()) return 0;
+  return shape_numel(row);
 }
 
 NpyHeader read_npy_header(const std::string& path) {
@@ -187,6 +209,12 @@ NpyHeader read_npy_header(const std::string& path) {
       header_bytes = header_bytes << 8 | static_cast<unsigned char>(start[8 + i]);
     prefix = 12;
   }
+  // The header length comes from the file: check it against the file's
+  // size before allocating it (a damaged length would ask for gigabytes).
+  const uintmax_t file_bytes = fs::file_size(path, ec);
+  if (ec || static_cast<uintmax_t>(prefix) + header_bytes > file_bytes)
+    fail(path, "the header is truncated (it declares " + std::to_string(header_bytes) +
+                   " bytes, the file has " + std::to_string(ec ? 0 : file_bytes) + ")");
   std::string header(header_bytes, '\0');
   if (!in.read(header.data(), header_bytes)) fail(path, "the header is truncated");
 
@@ -200,8 +228,8 @@ NpyHeader read_npy_header(const std::string& path) {
   h.shape = parse_shape(path, value_of(path, header, "shape"));
   h.data_offset = prefix + header_bytes;
 
-  const auto data_bytes = static_cast<uintmax_t>(shape_numel(h.shape)) * npy_type_size(h.type);
-  const uintmax_t size = fs::file_size(path, ec);
+  const uintmax_t data_bytes = declared_bytes(path, h.shape, npy_type_size(h.type));
+  const uintmax_t size = file_bytes;
   if (ec || size < static_cast<uintmax_t>(h.data_offset) + data_bytes)
     fail(path, "is truncated: its header promises " + shape_str(h.shape) + " " + npy_descr(h.type) +
                    " (" + std::to_string(data_bytes) + " bytes of data) but the file has " +

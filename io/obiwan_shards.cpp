@@ -168,6 +168,12 @@ std::string ObiwanShardReader::label_origin(int64_t row) const {
          std::to_string(row) + " of the data set)";
 }
 
+std::string ObiwanShardReader::image_origin(int64_t row) const {
+  const Shard& s = shards_[shard_of(row)];
+  return "npy file '" + s.x.path + "': row " + std::to_string(row - s.first_row) + " (row " +
+         std::to_string(row) + " of the data set)";
+}
+
 void ObiwanShardReader::read_sorted(const std::vector<int64_t>& rows, Tensor& images,
                                     Tensor& labels) const {
   const int64_t c = info_.image_shape[0], h = info_.image_shape[1], w = info_.image_shape[2];

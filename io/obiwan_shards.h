@@ -46,6 +46,8 @@ class ObiwanShardReader final : public RowReader {
   void read_sorted(const std::vector<int64_t>& rows, Tensor& images, Tensor& labels) const override;
   std::string label_origin(
       int64_t row) const override;  // "npy file '.../ytrain_2.npy': row 5 (...)"
+  std::string image_origin(
+      int64_t row) const override;  // "npy file '.../xtrain_2.npy': row 5 (...)"
 
  private:
   size_t shard_of(int64_t row) const;

@@ -32,7 +32,29 @@ void check_labels(const RowReader& reader, const std::vector<int64_t>& rows, con
                   std::to_string(v[i * k + j]), " in column ", j, ")");
 }
 
+// Pixels must be finite: one NaN pixel makes every output and loss of its
+// batch NaN, far from the file that held it.
+void check_images(const std::vector<int64_t>& rows, const Tensor& images,
+                  const std::function<std::string(int64_t)>& origin) {
+  const Shape& s = images.shape();  // [n, C, H, W]
+  const int64_t plane = s[2] * s[3], per_image = s[1] * plane;
+  const float* v = images.data<float>();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const float* image = v + static_cast<int64_t>(i) * per_image;
+    for (int64_t p = 0; p < per_image; ++p)
+      if (!std::isfinite(image[p]))
+        throw Error(origin(rows[i]) + " holds a non-finite pixel (" + std::to_string(image[p]) +
+                    " at channel " + std::to_string(p / plane) + ", y " +
+                    std::to_string(p % plane / s[3]) + ", x " + std::to_string(p % s[3]) +
+                    "); replace NaN or masked pixels (e.g. by 0) before training or predicting");
+  }
+}
+
 }  // namespace
+
+std::string RowReader::image_origin(int64_t row) const {
+  return "'" + info().source + "': row " + std::to_string(row);
+}
 
 std::string RowReader::label_origin(int64_t row) const {
   return "'" + info().source + "': row " + std::to_string(row);
@@ -88,6 +110,7 @@ void RowReader::read(const std::vector<int64_t>& indices, Tensor& images, Tensor
   if (unique > 0) {
     read_sorted(rows, x, y);
     check_labels(*this, rows, y, [this](int64_t row) { return label_origin(row); });
+    check_images(rows, x, [this](int64_t row) { return image_origin(row); });
   }
 
   const auto batch = static_cast<int64_t>(indices.size());

@@ -24,6 +24,13 @@
 
 namespace astrocnn {
 
+// The most classes a data set may have: class ids lie in [0, kMaxClasses).
+// Formats that number classes from the values in a file (a labels CSV's
+// integer ids, DeepGalaxy's time bins) check it, so that one wrong number
+// cannot make a name, and a model output, for every id up to a billion.
+// DeepGalaxy's published model has 994 classes.
+constexpr int64_t kMaxClasses = 65536;
+
 // What a data set holds.
 struct RowSetInfo {
   std::string source;  // the file or directory, as given (for messages)
@@ -51,8 +58,9 @@ class RowReader {
   // Reads the rows `indices` (any order, repeats allowed, each in [0, N))
   // into new tensors: images float32 [B, C, H, W] and labels float32 [B, K]
   // or int64 [B], row b holding sample indices[b]. Throws an Error naming
-  // the file and the row for a label that is NaN or infinite or a class id
-  // outside [0, number of class names). Safe to call from several threads at
+  // the file and the row for a label that is NaN or infinite, a class id
+  // outside [0, number of class names), or an image with a NaN or infinite
+  // pixel (a network's outputs on it would be NaN). Safe to call from several threads at
   // once (the training and validation iterators each read in a thread).
   void read(const std::vector<int64_t>& indices, Tensor& images, Tensor& labels) const;
 
@@ -79,6 +87,9 @@ class RowReader {
   // Where row `row`'s label comes from, for error messages; the default is
   // "'<source>': row <row>". E.g. "HDF5 file 'train.h5', object '/labels': row 6".
   virtual std::string label_origin(int64_t row) const;
+  // Where row `row`'s image comes from, for error messages; the default is
+  // "'<source>': row <row>". E.g. "HDF5 file 'train.h5', object '/images': row 6".
+  virtual std::string image_origin(int64_t row) const;
   // Throws an Error naming the data set unless every index is in [0, N).
   void check_indices(const std::vector<int64_t>& indices) const;
 };

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "io/output_file.h"
 
 namespace astrocnn {
 
@@ -40,7 +41,7 @@ void TracedBatches::finish() {
   open_step_.reset();  // ends the slice
   std::vector<trace::Event> events = trace::stop();
   slices_ = static_cast<int64_t>(events.size());
-  trace::write_chrome_trace(events, path_);
+  write_file_atomically(path_, trace::chrome_trace_json(events), "--trace");
   written_ = true;
 }
 

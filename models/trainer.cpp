@@ -11,41 +11,6 @@
 
 namespace astrocnn {
 
-LossKind parse_loss(const std::string& name) {
-  if (name == "xent" || name == "cross-entropy") return LossKind::CrossEntropy;
-  if (name == "rmse") return LossKind::Rmse;
-  if (name == "mse") return LossKind::Mse;
-  if (name == "cosine") return LossKind::Cosine;
-  throw Error("unknown loss '" + name + "' (known: xent, rmse, mse, cosine)");
-}
-
-const char* loss_name(LossKind kind) {
-  switch (kind) {
-    case LossKind::CrossEntropy: return "xent";
-    case LossKind::Rmse: return "rmse";
-    case LossKind::Mse: return "mse";
-    case LossKind::Cosine: return "cosine";
-  }
-  return "?";
-}
-
-Tensor compute_loss(LossKind kind, const Tensor& outputs, const Tensor& labels) {
-  if (kind == LossKind::CrossEntropy) {
-    ASTRO_CHECK(labels.dtype() == DType::I64, "loss xent needs integer class labels [N], got ",
-                labels.str(), " (use --loss rmse, mse or cosine for real-valued labels)");
-    return ops::softmax_cross_entropy(outputs, labels);
-  }
-  ASTRO_CHECK(labels.dtype() != DType::I64, "loss ", loss_name(kind),
-              " needs real-valued labels [N,K], got class ids ", labels.str(), " (use --loss xent)");
-  ASTRO_CHECK(labels.shape() == outputs.shape(), "loss ", loss_name(kind), ": labels ",
-              labels.str(), " do not match the model outputs ", outputs.str());
-  switch (kind) {
-    case LossKind::Rmse: return ops::rmse_loss(outputs, labels);
-    case LossKind::Mse: return ops::mse_loss(outputs, labels);
-    default: return ops::cosine_loss(outputs, labels);
-  }
-}
-
 // ---- Batch sources ----
 
 std::unique_ptr<BatchSource> training_batches(const Dataset& train, const TrainOptions& options) {
@@ -60,7 +25,7 @@ std::unique_ptr<BatchSource> evaluation_batches(const Dataset& data, int64_t bat
 }
 
 
-// ---- Metrics ----
+// ---- What the loop keeps track of ----
 
 namespace {
 
@@ -70,126 +35,35 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-int64_t argmax(const double* v, int64_t k) {
-  return std::max_element(v, v + k) - v;  // the first maximum wins ties
-}
+// What one worker has summed so far in an epoch: all an epoch stopped
+// part-way needs, besides the weights, to end with the same numbers.
+struct EpochTally {
+  explicit EpochTally(LossKind loss) : metrics(loss) {}
+  MetricsAccumulator metrics;
+  int64_t batches = 0, images = 0;
+  double batch_loss_sum = 0;  // for the progress line's mean
+  double seconds = 0;         // before this process took over the epoch
+  double allreduce_seconds = 0;
 
-// Sums what a pass over a split measures, batch by batch, on the host.
-class MetricsAccumulator {
- public:
-  explicit MetricsAccumulator(LossKind loss) : classes_(loss != LossKind::Cosine) {}
-
-  void add_loss(double batch_loss, int64_t batch_size) { loss_sum_ += batch_loss * batch_size; }
-
-  void add(const Tensor& outputs, const Tensor& labels) {
-    const int64_t n = outputs.size(0), k = outputs.size(1);
-    std::vector<double> out = outputs.to(DType::F64).to_vector<double>();
-    samples_ += n;
-    values_ += n * k;
-    if (labels.dtype() == DType::I64) {
-      std::vector<int64_t> ids = labels.to_vector<int64_t>();
-      for (int64_t i = 0; i < n; ++i) {
-        const double* row = &out[i * k];
-        std::vector<double> p = softmax(row, k);
-        for (int64_t j = 0; j < k; ++j) squared_error_ += sq(p[j] - (j == ids[i] ? 1.0 : 0.0));
-        count(ids[i], argmax(row, k), k);
-      }
-      return;
-    }
-    std::vector<double> y = labels.to(DType::F64).to_vector<double>();
-    for (int64_t i = 0; i < n; ++i) {
-      const double* row = &out[i * k];
-      const double* target = &y[i * k];
-      for (int64_t j = 0; j < k; ++j) squared_error_ += sq(row[j] - target[j]);
-      if (classes_ && !vote_fractions(target, k)) {
-        classes_ = false;  // accuracy is not defined for these targets
-        confusion_.clear();
-      }
-      if (classes_) count(argmax(target, k), argmax(row, k), k);
-    }
+  std::vector<double> to_numbers(double seconds_now) const {
+    std::vector<double> v = {static_cast<double>(batches), static_cast<double>(images),
+                             batch_loss_sum, seconds_now, allreduce_seconds};
+    std::vector<double> sums = metrics.to_numbers();
+    v.insert(v.end(), sums.begin(), sums.end());
+    return v;
   }
 
-  // Makes every worker's accumulator the sum of all of theirs.
-  void reduce(Communicator& workers) {
-    if (workers.size() == 1) return;
-    // First what every rank must agree on: whether the labels name classes, and how many.
-    Tensor shape = Tensor::from_vector<int64_t>(
-        {classes_ ? 0 : 1, static_cast<int64_t>(confusion_.size())}, {2});
-    workers.allreduce({shape}, ReduceOp::Max);
-    std::vector<int64_t> agreed = shape.to_vector<int64_t>();
-    classes_ = agreed[0] == 0;
-    const size_t k = classes_ ? static_cast<size_t>(agreed[1]) : 0;
-    confusion_.resize(k);
-    for (auto& row : confusion_) row.resize(k, 0);
-    // Then the sums, as doubles (counts stay exact below 2^53).
-    std::vector<double> sums = {static_cast<double>(samples_), static_cast<double>(values_),
-                                loss_sum_, squared_error_};
-    for (const auto& row : confusion_) sums.insert(sums.end(), row.begin(), row.end());
-    Tensor total = Tensor::from_vector(sums, {static_cast<int64_t>(sums.size())});
-    workers.allreduce({total}, ReduceOp::Sum);
-    sums = total.to_vector<double>();
-    samples_ = static_cast<int64_t>(sums[0]);
-    values_ = static_cast<int64_t>(sums[1]);
-    loss_sum_ = sums[2];
-    squared_error_ = sums[3];
-    size_t next = 4;
-    for (auto& row : confusion_)
-      for (int64_t& c : row) c = static_cast<int64_t>(sums[next++]);
+  void add_numbers(const std::vector<double>& v) {
+    ASTRO_CHECK(v.size() >= 5, "the saved sums of an unfinished epoch are cut short");
+    MetricsAccumulator saved(LossKind::Rmse);
+    saved.from_numbers(v, 5);
+    metrics.merge(saved);
+    batches += static_cast<int64_t>(v[0]);
+    images += static_cast<int64_t>(v[1]);
+    batch_loss_sum += v[2];
+    seconds = std::max(seconds, v[3]);
+    allreduce_seconds = std::max(allreduce_seconds, v[4]);
   }
-
-  Metrics finish(double seconds, bool loss_is_summed_mse) const {
-    Metrics m;
-    m.samples = samples_;
-    m.seconds = seconds;
-    if (samples_ == 0) return m;
-    m.images_per_second = samples_ / std::max(seconds, 1e-9);
-    m.loss = loss_sum_ / samples_;
-    if (loss_is_summed_mse) m.loss = std::sqrt(m.loss);
-    m.rmse = std::sqrt(squared_error_ / values_);
-    if (classes_) {
-      int64_t correct = 0;
-      for (size_t c = 0; c < confusion_.size(); ++c) correct += confusion_[c][c];
-      m.accuracy = static_cast<double>(correct) / samples_;
-      m.confusion = confusion_;
-    }
-    return m;
-  }
-
- private:
-  static double sq(double v) { return v * v; }
-
-  static std::vector<double> softmax(const double* row, int64_t k) {
-    double top = *std::max_element(row, row + k), sum = 0;
-    std::vector<double> p(static_cast<size_t>(k));
-    for (int64_t j = 0; j < k; ++j) sum += p[j] = std::exp(row[j] - top);
-    for (double& v : p) v /= sum;
-    return p;
-  }
-
-  // Vote fractions: at least two non-negative columns summing to 1.
-  static bool vote_fractions(const double* row, int64_t k) {
-    if (k < 2) return false;
-    double sum = 0;
-    for (int64_t j = 0; j < k; ++j) {
-      if (row[j] < 0) return false;
-      sum += row[j];
-    }
-    return std::abs(sum - 1) <= 1e-3;
-  }
-
-  void count(int64_t truth, int64_t predicted, int64_t k) {
-    if (!classes_) return;
-    if (static_cast<int64_t>(confusion_.size()) < k) {
-      confusion_.resize(static_cast<size_t>(k));
-      for (auto& row : confusion_) row.resize(static_cast<size_t>(k), 0);
-    }
-    confusion_[truth][predicted] += 1;
-  }
-
-  bool classes_;  // every label row so far names a class
-  int64_t samples_ = 0, values_ = 0;
-  double loss_sum_ = 0, squared_error_ = 0;
-  std::vector<std::vector<int64_t>> confusion_;
 };
 
 void check_finite(double loss, int64_t epoch) {
@@ -266,9 +140,11 @@ Trainer::Trainer(Module& model, const TrainOptions& options, Communicator* worke
       options_(options),
       optimizer_(model.named_parameters(), options.sgd),
       workers_(workers ? *workers : alone_) {
-  ASTRO_CHECK(options.epochs > 0, "--epochs must be positive, got ", options.epochs);
-  ASTRO_CHECK(options.batch_size > 0, "--batch-size must be positive, got ", options.batch_size);
-  ASTRO_CHECK(options.noise_sigma >= 0, "--noise must be >= 0, got ", options.noise_sigma);
+  // The library's own checks (the command line checks its options, with
+  // their names and ranges, when it parses them: tools/option_checks.cpp).
+  ASTRO_CHECK(options.epochs > 0, "Trainer: epochs must be positive, got ", options.epochs);
+  ASTRO_CHECK(options.batch_size > 0, "Trainer: batch_size must be positive, got ", options.batch_size);
+  ASTRO_CHECK(options.noise_sigma >= 0, "Trainer: noise_sigma must be >= 0, got ", options.noise_sigma);
   lr_for_epoch(1);  // validates the schedule name
 }
 
@@ -288,21 +164,32 @@ EpochMetrics Trainer::run_epoch(BatchSource& train, BatchSource* validation, int
   optimizer_.set_lr(m.lr);
   model_.train();
 
-  MetricsAccumulator acc(options_.loss);
+  EpochTally tally(options_.loss);
+  const int64_t batches = train.batches_per_epoch();
+  train.start_epoch(epoch);  // the epoch number picks the shuffle and the noise
+  int64_t first_step = 0;
+  if (continuing_ && continuing_->epoch == epoch) {
+    first_step = continuing_->steps;
+    const auto& saved = continuing_->workers;
+    if (saved.size() == static_cast<size_t>(workers_.size()))
+      tally.add_numbers(saved[workers_.rank()]);
+    else if (workers_.rank() == 0)  // another number of workers: rank 0 carries the sums
+      for (const auto& worker : saved) tally.add_numbers(worker);
+    continuing_.reset();
+  }
   BatchProgress progress;
   progress.epoch = epoch;
-  progress.batches = train.batches_per_epoch();
-  double loss_sum = 0;
-  double allreduce_seconds = 0;
-  int64_t images_seen = 0;
+  progress.batches = batches;
   auto start = Clock::now();
-  train.start_epoch(epoch);  // the epoch number picks the shuffle and the noise
   // Several workers take the same number of steps (each ends in a collective);
   // a worker whose batches run out first takes empty steps.
-  const int64_t steps = parallel() ? train.batches_per_epoch() : -1;
+  const int64_t steps = parallel() ? batches : -1;
   Tensor x, y;
   bool ran_out = false;  // a source that ran out must not be asked again (it would start over)
-  for (int64_t step = 0;; ++step) {
+  // A continued epoch: the batches of the steps taken before the stop, drawn
+  // again (each depends only on its position) and not trained on.
+  for (int64_t step = 0; step < first_step && !ran_out; ++step) ran_out = !train.next(x, y);
+  for (int64_t step = first_step;; ++step) {
     const bool have_batch = !ran_out && train.next(x, y);
     ran_out = !have_batch;
     if (ran_out && (steps < 0 || step >= steps)) break;
@@ -318,53 +205,101 @@ EpochMetrics Trainer::run_epoch(BatchSource& train, BatchSource* validation, int
       // divides the sum over all workers by the global batch's images.
       (parallel() ? ops::scale(loss, static_cast<double>(images)) : loss).backward();
     }
+    bool stop = false;
     if (parallel()) {
       auto reduce_start = Clock::now();
-      average_gradients(images);
-      allreduce_seconds += seconds_since(reduce_start);
+      stop = average_gradients(images, stop_requested_here());
+      tally.allreduce_seconds += seconds_since(reduce_start);
     }
     optimizer_.step();
     if (parallel() && options_.sync_batch_norm) average_batch_norm_statistics();
-    if (!have_batch) continue;
-    double l = loss.item();
-    check_finite(l, epoch);
-    acc.add_loss(l, images);
-    acc.add(outputs.detach(), y);
-    images_seen += images;
-    if (on_batch_) {
-      loss_sum += l;
-      progress.batch += 1;
-      progress.images += images;
-      progress.mean_loss = loss_sum / progress.batch;
-      progress.seconds = seconds_since(start);
-      on_batch_(progress);
+    if (have_batch) {
+      double l = loss.item();
+      check_finite(l, epoch);
+      tally.metrics.add_loss(l, images);
+      tally.metrics.add(outputs.detach(), y);
+      tally.batches += 1;
+      tally.images += images;
+      tally.batch_loss_sum += l;
+      if (on_batch_) {
+        progress.batch = tally.batches;
+        progress.images = tally.images;
+        progress.mean_loss = tally.batch_loss_sum / tally.batches;
+        progress.seconds = tally.seconds + seconds_since(start);
+        on_batch_(progress);
+      }
+    }
+    if (!parallel()) stop = stop_requested_here();
+    // A stop at the last step lets the epoch end; fit() stops after it.
+    if (stop && step + 1 < batches) {
+      stopped_ = EpochInProgress{
+          epoch, step + 1, gather_from_workers(tally.to_numbers(tally.seconds + seconds_since(start)))};
+      return m;
     }
   }
-  const double seconds = seconds_since(start);
-  acc.reduce(workers_);
-  m.train = acc.finish(seconds, /*loss_is_summed_mse=*/false);
+  const double seconds = tally.seconds + seconds_since(start);
+  tally.metrics.reduce(workers_);
+  m.train = tally.metrics.finish(seconds, /*loss_is_summed_mse=*/false);
   if (parallel()) {
-    share_worker_loads(m.train, workers_, images_seen, seconds);
-    m.train.allreduce_seconds = allreduce_seconds;
+    share_worker_loads(m.train, workers_, tally.images, seconds);
+    m.train.allreduce_seconds = tally.allreduce_seconds;
   }
   // Validation: rank 0's model (with its own batch-norm statistics) is the one saved.
   if (validation && validation->samples() > 0 && workers_.rank() == 0)
     m.validation = evaluate(model_, *validation, options_.loss, options_.device);
+  ASTRO_CHECK(m.validation.samples == 0 || std::isfinite(m.validation.loss),
+              "training diverged: the validation loss became ", m.validation.loss, " in epoch ",
+              epoch, " (lower --lr; the images and labels are finite)");
   return m;
 }
 
-void Trainer::average_gradients(int64_t images) {
+bool Trainer::average_gradients(int64_t images, bool stop) {
   std::vector<Tensor> grads = distinct_gradients(model_.parameters());
-  // The global batch's image count rides in the same allreduce.
-  Tensor count = Tensor::full({1}, static_cast<double>(images), grads.front().dtype(),
-                              grads.front().device());
-  grads.push_back(count);
+  // The global batch's image count and the stop requests ride in the same allreduce.
+  Tensor counts = Tensor::from_vector<double>({static_cast<double>(images), stop ? 1.0 : 0.0}, {2})
+                      .to(grads.front().dtype())
+                      .to(grads.front().device());
+  grads.push_back(counts);
   workers_.allreduce(grads, ReduceOp::Sum);
   grads.pop_back();
-  const double total = count.item();
-  if (total == 0) return;
-  NoGradGuard no_grad;
-  for (Tensor& g : grads) g.copy_from(ops::scale(g, 1.0 / total));
+  const std::vector<double> summed = counts.to(DType::F64).to_vector<double>();
+  const double total = summed[0];
+  if (total > 0) {
+    NoGradGuard no_grad;
+    for (Tensor& g : grads) g.copy_from(ops::scale(g, 1.0 / total));
+  }
+  return summed[1] > 0;
+}
+
+bool Trainer::stop_agreed_between_epochs() {
+  if (!parallel()) return stop_requested_here();
+  Tensor flag = Tensor::from_vector<double>({stop_requested_here() ? 1.0 : 0.0}, {1});
+  workers_.allreduce({flag}, ReduceOp::Max);
+  return flag.to_vector<double>()[0] > 0;
+}
+
+std::vector<std::vector<double>> Trainer::gather_from_workers(const std::vector<double>& numbers) {
+  if (!parallel()) return {numbers};
+  // First the longest list, then one slot of that length per worker.
+  Tensor longest = Tensor::from_vector<double>({static_cast<double>(numbers.size())}, {1});
+  workers_.allreduce({longest}, ReduceOp::Max);
+  const size_t width = static_cast<size_t>(longest.to_vector<double>()[0]);
+  const size_t w = static_cast<size_t>(workers_.size());
+  std::vector<double> slots(w * width, 0.0);
+  std::copy(numbers.begin(), numbers.end(), slots.begin() + workers_.rank() * width);
+  Tensor gathered = Tensor::from_vector(slots, {static_cast<int64_t>(slots.size())});
+  workers_.allreduce({gathered}, ReduceOp::Sum);
+  slots = gathered.to_vector<double>();
+  std::vector<std::vector<double>> all(w);
+  for (size_t r = 0; r < w; ++r)
+    all[r].assign(slots.begin() + r * width, slots.begin() + (r + 1) * width);
+  return all;
+}
+
+void Trainer::continue_epoch(EpochInProgress partial) {
+  ASTRO_CHECK(partial.epoch >= 1 && partial.steps >= 0, "continuing epoch ", partial.epoch,
+              " after step ", partial.steps, ": not a position in a run");
+  continuing_ = std::move(partial);
 }
 
 void Trainer::average_batch_norm_statistics() {
@@ -391,10 +326,19 @@ std::vector<EpochMetrics> Trainer::fit(BatchSource& train, BatchSource* validati
     for (auto& [name, t] : model_.state_dict()) state.push_back(t);
     workers_.broadcast(state);
   }
+  ASTRO_CHECK(!continuing_ || continuing_->epoch == first_epoch, "continuing epoch ",
+              continuing_ ? continuing_->epoch : 0, " but starting at epoch ", first_epoch);
+  stopped_.reset();
   std::vector<EpochMetrics> all;
   for (int64_t e = first_epoch; e <= options_.epochs; ++e) {
-    all.push_back(run_epoch(train, validation, e));
+    EpochMetrics m = run_epoch(train, validation, e);
+    if (stopped_) break;  // inside the epoch: m is incomplete
+    all.push_back(m);
     if (on_epoch) on_epoch(all.back());
+    if (e < options_.epochs && stop_agreed_between_epochs()) {
+      stopped_ = EpochInProgress{e + 1, 0, {}};
+      break;
+    }
   }
   return all;
 }
@@ -405,60 +349,6 @@ std::vector<EpochMetrics> Trainer::fit(const Dataset& train, const Dataset& vali
   std::unique_ptr<BatchSource> val_batches;
   if (validation.size() > 0) val_batches = evaluation_batches(validation, options_.batch_size);
   return fit(*train_batches, val_batches.get(), on_epoch);
-}
-
-// ---- Text ----
-
-namespace {
-
-// "loss 0.2101 rmse 0.2101 acc 70.2%", leaving out what is not defined.
-std::string describe(const Metrics& m) {
-  char buf[128];
-  int n = std::snprintf(buf, sizeof buf, "loss %.4f", m.loss);
-  if (!std::isnan(m.rmse) && n < static_cast<int>(sizeof buf))
-    n += std::snprintf(buf + n, sizeof buf - n, " rmse %.4f", m.rmse);
-  if (!std::isnan(m.accuracy) && n < static_cast<int>(sizeof buf))
-    std::snprintf(buf + n, sizeof buf - n, " acc %.1f%%", 100 * m.accuracy);
-  return buf;
-}
-
-}  // namespace
-
-std::string format_epoch(const EpochMetrics& m, int64_t epochs) {
-  char head[96];
-  std::snprintf(head, sizeof head, "epoch %lld/%lld  lr %.4g  ", static_cast<long long>(m.epoch),
-                static_cast<long long>(epochs), m.lr);
-  std::string line = head + ("train " + describe(m.train));
-  if (m.validation.samples > 0) line += "  val " + describe(m.validation);
-  char tail[64];
-  std::snprintf(tail, sizeof tail, "  %.1f s", m.train.seconds + m.validation.seconds);
-  return line + tail;
-}
-
-std::string format_throughput(const EpochMetrics& m, int workers) {
-  char buf[256];
-  std::snprintf(buf, sizeof buf,
-                "[Performance] Epoch %lld takes %.2f seconds. Throughput: %.2f images/sec (per "
-                "worker), %.2f images/sec (total)",
-                static_cast<long long>(m.epoch), m.train.seconds, m.train.images_per_second,
-                m.train.images_per_second * workers);
-  return buf;
-}
-
-std::string format_workers(const EpochMetrics& m) {
-  if (m.train.workers.size() < 2) return "";
-  std::string line = "[Performance] Epoch " + std::to_string(m.epoch) + " workers:";
-  char buf[128];
-  for (size_t r = 0; r < m.train.workers.size(); ++r) {
-    const Metrics::WorkerShare& w = m.train.workers[r];
-    std::snprintf(buf, sizeof buf, "%s rank %zu %lld images %.2f images/sec", r ? "," : "", r,
-                  static_cast<long long>(w.samples), w.samples / std::max(w.seconds, 1e-9));
-    line += buf;
-  }
-  std::snprintf(buf, sizeof buf, "; gradient allreduce %.2f s (%.1f%% of the epoch)",
-                m.train.allreduce_seconds,
-                100 * m.train.allreduce_seconds / std::max(m.train.seconds, 1e-9));
-  return line + buf;
 }
 
 }  // namespace astrocnn

@@ -1,5 +1,6 @@
 // The training loop: epochs of mini-batch SGD over a source of batches, with
-// a validation pass and per-epoch metrics for both splits. The `astrocnn
+// a validation pass and per-epoch metrics for both splits (what is measured:
+// models/metrics.h; the losses: models/loss.h). The `astrocnn
 // train` command and the demo are thin wrappers over this.
 //
 // The data reach the trainer as a BatchSource: an in-memory Dataset
@@ -23,11 +24,21 @@
 // noise and the learning rate) and (4) the offset of global_rng() (dropout
 // masks). Restore those four and fit(..., first_epoch) continues exactly
 // where an uninterrupted run would be.
+//
+// Stopping inside an epoch (set_stop_check: a signal from a batch
+// scheduler) adds (5) the step reached and (6) the sums the epoch's training
+// metrics are made of so far: EpochInProgress. A batch depends only on
+// (seed, epoch, batch number), so continue_epoch() rewinds the batch source
+// to the epoch's start and draws the steps already taken again without
+// training on them, then trains on the rest: the weights and the metrics
+// come out bit for bit as in an uninterrupted run (with the same number of
+// workers; only the timings differ).
 #pragma once
 #include <cstdint>
 #include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,16 +48,10 @@
 #include "core/optim.h"
 #include "io/batch_source.h"  // BatchSource, IteratorSource
 #include "io/dataset.h"
+#include "models/loss.h"
+#include "models/metrics.h"
 
 namespace astrocnn {
-
-enum class LossKind { CrossEntropy, Rmse, Mse, Cosine };
-LossKind parse_loss(const std::string& name);  // "xent", "rmse", "mse", "cosine"
-const char* loss_name(LossKind kind);
-
-// The loss of model outputs [N,K] against a batch of labels: int64 class ids
-// [N] for cross-entropy, float [N,K] targets otherwise. Checks the pairing.
-Tensor compute_loss(LossKind kind, const Tensor& outputs, const Tensor& labels);
 
 struct TrainOptions {
   int64_t epochs = 5;
@@ -74,44 +79,6 @@ std::unique_ptr<BatchSource> training_batches(const Dataset& train, const TrainO
 std::unique_ptr<BatchSource> evaluation_batches(const Dataset& data, int64_t batch_size);
 
 
-// ---- Metrics ----
-
-// What one pass over a split measured. NaN marks what is not defined.
-struct Metrics {
-  int64_t samples = 0;
-  // Training: the mean of the batch losses (what SGD minimised). Evaluation:
-  // the loss over the whole split (for rmse the root of the mean squared error).
-  double loss = std::numeric_limits<double>::quiet_NaN();
-  // Fraction of argmax(outputs) == class. Defined for class ids and for vote
-  // fractions (non-negative label rows summing to 1, whose argmax is the class);
-  // NaN for other targets (e.g. merger parameters) and for the cosine loss.
-  double accuracy = std::numeric_limits<double>::quiet_NaN();
-  // Root mean squared error over all outputs: outputs against real-valued
-  // labels; for class ids, softmax probabilities against one-hot labels.
-  double rmse = std::numeric_limits<double>::quiet_NaN();
-  double seconds = 0;
-  // Per worker: samples / seconds / workers (so the one-process value when alone).
-  double images_per_second = 0;
-  // confusion[true class][predicted class], counts; empty when accuracy is NaN.
-  std::vector<std::vector<int64_t>> confusion;
-  // Training with several workers: `samples` counts all of them; here each
-  // worker's own images and seconds (index = rank), and the seconds this
-  // worker spent waiting in the gradient allreduce.
-  struct WorkerShare {
-    int64_t samples = 0;
-    double seconds = 0;
-  };
-  std::vector<WorkerShare> workers;
-  double allreduce_seconds = 0;
-};
-
-struct EpochMetrics {
-  int64_t epoch = 0;  // 1-based
-  double lr = 0;
-  Metrics train;       // during the epoch's updates (dropout on, weights moving)
-  Metrics validation;  // after the epoch, in eval mode; samples == 0 without a validation set
-};
-
 // Metrics of `model` (in eval mode, no gradients) over one pass of `data`.
 // The model's train/eval mode is left as it was.
 Metrics evaluate(Module& model, BatchSource& data, LossKind loss, Device device = Device::CPU);
@@ -128,6 +95,16 @@ struct BatchProgress {
   double mean_loss = 0; // over the epoch's batches so far
   double seconds = 0;   // since the epoch started
   int64_t images = 0;   // seen so far this epoch
+};
+
+// An epoch stopped after `steps` of its steps (Trainer::stopped()), or, with
+// steps == 0, a run stopped between epochs, before `epoch`.
+struct EpochInProgress {
+  int64_t epoch = 0;  // 1-based
+  int64_t steps = 0;
+  // Each worker's running sums (index = rank): its batches, images, losses,
+  // seconds and metric sums so far, as numbers to store and hand back.
+  std::vector<std::vector<double>> workers;
 };
 
 class Trainer {
@@ -158,14 +135,36 @@ class Trainer {
     on_batch_ = std::move(on_batch);
   }
 
+  // Asked after every step and after every epoch (on_epoch included): when
+  // it returns true, fit() returns there, leaving stopped() set. With several
+  // workers, one worker's request stops all of them at the same step (the
+  // requests ride in the step's gradient allreduce). A request at an epoch's
+  // last step lets the epoch end (validation, on_epoch) first.
+  void set_stop_check(std::function<bool()> requested) { stop_requested_ = std::move(requested); }
+  // Where the last fit() stopped on request; empty when it ran to the end.
+  const std::optional<EpochInProgress>& stopped() const { return stopped_; }
+  // Makes the next fit() continue a run stopped inside `partial.epoch`
+  // (restored from its checkpoint with the model, optimiser and random
+  // stream): that fit() must start at that epoch. Every worker passes the
+  // same `partial`; a change in the number of workers makes the epoch's
+  // training metrics (not the weights' steps) a sum in another order.
+  void continue_epoch(EpochInProgress partial);
+
   SGD& optimizer() { return optimizer_; }
   const TrainOptions& options() const { return options_; }
   double lr_for_epoch(int64_t epoch) const;  // epoch 1-based
 
  private:
   bool parallel() const { return workers_.size() > 1; }
-  // Sums the workers' gradients and divides them by the global batch's images.
-  void average_gradients(int64_t images);
+  // Sums the workers' gradients and divides them by the global batch's
+  // images. Returns whether any worker asked to `stop` (sent along).
+  bool average_gradients(int64_t images, bool stop);
+  // Whether this worker, or with several workers any of them, asks to stop
+  // (a collective between epochs).
+  bool stop_requested_here() const { return stop_requested_ && stop_requested_(); }
+  bool stop_agreed_between_epochs();
+  // Every worker's `numbers` (a collective), index = rank.
+  std::vector<std::vector<double>> gather_from_workers(const std::vector<double>& numbers);
   // --sync-bn: the mean of the workers' batch-norm running statistics.
   void average_batch_norm_statistics();
 
@@ -175,16 +174,9 @@ class Trainer {
   SingleProcess alone_;
   Communicator& workers_;
   std::function<void(const BatchProgress&)> on_batch_;
+  std::function<bool()> stop_requested_;
+  std::optional<EpochInProgress> stopped_;    // set by a stop on request
+  std::optional<EpochInProgress> continuing_; // continue_epoch(), until its epoch starts
 };
-
-// "epoch 3/10  lr 0.01  train loss 0.2101 acc 70.2%  val loss 0.2213 acc 71.3%  2.1 s"
-std::string format_epoch(const EpochMetrics& m, int64_t epochs);
-// The throughput line the DeepGalaxy users parse:
-// "[Performance] Epoch 3 takes 10.99 seconds. Throughput: 23.21 images/sec (per worker), 92.82 images/sec (total)"
-std::string format_throughput(const EpochMetrics& m, int workers = 1);
-// With several workers, each one's share and the time spent in the allreduce:
-// "[Performance] Epoch 3 workers: rank 0 512 images 61.20 images/sec, rank 1 512 images
-// 60.70 images/sec; gradient allreduce 0.12 s (5.7% of the epoch)"; empty for one worker.
-std::string format_workers(const EpochMetrics& m);
 
 }  // namespace astrocnn

@@ -374,3 +374,346 @@ TEST_CASE("A state_dict written by another program (h5py) loads with default met
 }
 
 #endif  // ASTROCNN_HAVE_HDF5
+
+// ---- entries a damaged or foreign file may hold (io/hdf5/checkpoint.cpp's read checks) ----
+#if defined(ASTROCNN_HAVE_HDF5)
+
+namespace {
+
+NamedTensors copy_of(const NamedTensors& state) {
+  NamedTensors out;
+  for (const auto& [n, t] : state) out.emplace_back(n, t.clone());
+  return out;
+}
+
+Tensor entry(const NamedTensors& state, const std::string& name) {
+  const auto it = std::find_if(state.begin(), state.end(),
+                               [&](const auto& e) { return e.first == name; });
+  REQUIRE(it != state.end());
+  return it->second;
+}
+
+std::vector<hsize_t> dims_of(const Shape& shape) { return {shape.begin(), shape.end()}; }
+
+// A checkpoint opened for editing with the HDF5 C API, closed at the end of its scope.
+struct EditedFile {
+  hid_t id;
+  explicit EditedFile(const std::string& path)
+      : id(H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT)) {
+    REQUIRE(id >= 0);
+  }
+  ~EditedFile() { H5Fclose(id); }
+
+  void remove(const std::string& name) { REQUIRE(H5Ldelete(id, name.c_str(), H5P_DEFAULT) >= 0); }
+
+  // Dataset `name` (re)made of `file_type`, holding `data` of `memory_type`; no dims: a scalar.
+  void replace(const std::string& name, hid_t file_type, hid_t memory_type,
+               const std::vector<hsize_t>& dims, const void* data) {
+    if (H5Lexists(id, name.c_str(), H5P_DEFAULT) > 0) remove(name);
+    hid_t space = dims.empty() ? H5Screate(H5S_SCALAR)
+                               : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+    hid_t d = H5Dcreate2(id, name.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    REQUIRE(d >= 0);
+    REQUIRE(H5Dwrite(d, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0);
+    H5Dclose(d);
+    H5Sclose(space);
+  }
+  void floats(const std::string& name, const Shape& shape, const std::vector<float>& v) {
+    replace(name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, dims_of(shape), v.data());
+  }
+  void doubles(const std::string& name, const Shape& shape, const std::vector<double>& v) {
+    replace(name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, dims_of(shape), v.data());
+  }
+
+  // Dataset `name` declaring `dims` float32 values, never written: chunked,
+  // so that the file stays a few kilobytes whatever it declares.
+  void declare(const std::string& name, const std::vector<hsize_t>& dims) {
+    if (H5Lexists(id, name.c_str(), H5P_DEFAULT) > 0) remove(name);
+    hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+    std::vector<hsize_t> chunk;
+    for (hsize_t d : dims) chunk.push_back(std::min<hsize_t>(d, 64));
+    hid_t create = H5Pcreate(H5P_DATASET_CREATE);
+    REQUIRE(H5Pset_chunk(create, static_cast<int>(chunk.size()), chunk.data()) >= 0);
+    hid_t d = H5Dcreate2(id, name.c_str(), H5T_IEEE_F32LE, space, H5P_DEFAULT, create, H5P_DEFAULT);
+    REQUIRE(d >= 0);
+    H5Dclose(d);
+    H5Pclose(create);
+    H5Sclose(space);
+  }
+
+  void remove_attribute(const std::string& object, const char* name) {
+    REQUIRE(H5Adelete_by_name(id, object.c_str(), name, H5P_DEFAULT) >= 0);
+  }
+  void set_double_attribute(const std::string& object, const char* name, double value) {
+    hid_t o = H5Oopen(id, object.c_str(), H5P_DEFAULT);
+    REQUIRE(o >= 0);
+    hid_t a = H5Aopen(o, name, H5P_DEFAULT);
+    REQUIRE(a >= 0);
+    REQUIRE(H5Awrite(a, H5T_NATIVE_DOUBLE, &value) >= 0);
+    H5Aclose(a);
+    H5Oclose(o);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("Checkpoint entries must be finite and of the kind of the tensor they restore",
+          "[checkpoint]") {
+  TempDir dir;
+  auto model = small_model();
+  const std::string good = dir.file("good.h5"), path = dir.file("damaged.h5");
+  save_checkpoint(good, *model, nullptr, {});
+  fs::copy_file(good, path);
+  const Tensor weight = entry(model->state_dict(), "0.weight");  // float32 [3, 2, 3, 3]
+  std::vector<float> w = weight.to_vector<float>();
+  auto target = small_model();
+  const NamedTensors before = copy_of(target->state_dict());
+  auto refused = [&](const std::string& problem) {
+    CHECK_THROWS_WITH(load_checkpoint(path, *target, nullptr),
+                      Catch::Contains("HDF5 file '" + path + "', object '/" + problem));
+    require_same_state(target->state_dict(), before);  // all or nothing
+  };
+
+  SECTION("a NaN weight names the entry and the element") {
+    w[3] = std::nanf("");
+    EditedFile(path).floats("0.weight", weight.shape(), w);
+    refused("0.weight': holds a non-finite value (nan at element 3); the checkpoint is damaged");
+  }
+  SECTION("an infinite float64 weight, as h5py would store it") {
+    std::vector<double> v(w.begin(), w.end());
+    v[0] = -INFINITY;
+    EditedFile(path).doubles("0.weight", weight.shape(), v);
+    refused("0.weight': holds a non-finite value (-inf at element 0)");
+  }
+  SECTION("int32 weights are refused, not converted") {
+    const std::vector<int32_t> ints(w.size(), 1);
+    EditedFile(path).replace("0.weight", H5T_STD_I32LE, H5T_NATIVE_INT32, dims_of(weight.shape()),
+                             ints.data());
+    refused("0.weight': holds integers but the model's '0.weight' is float32");
+  }
+  SECTION("a floating-point batch counter is refused") {
+    const Tensor tracked = entry(model->state_dict(), "1.num_batches_tracked");
+    EditedFile(path).doubles("1.num_batches_tracked", tracked.shape(), {3.0});
+    refused("1.num_batches_tracked': holds float64 but the model's '1.num_batches_tracked' is int64");
+  }
+  CHECK(open_hdf5_objects() == 0);
+}
+
+TEST_CASE("Checkpoint entries of other widths load: float64 weights and an int32 counter",
+          "[checkpoint]") {
+  TempDir dir;
+  auto model = small_model();
+  const std::string path = dir.file("widths.h5");
+  save_checkpoint(path, *model, nullptr, {});
+  {
+    EditedFile f(path);
+    for (const auto& [name, t] : model->state_dict()) {
+      if (t.dtype() == DType::I64) {
+        const std::vector<int32_t> v = {static_cast<int32_t>(t.item())};
+        f.replace(name, H5T_STD_I32LE, H5T_NATIVE_INT32, dims_of(t.shape()), v.data());
+      } else {
+        f.doubles(name, t.shape(), t.to(DType::F64).to_vector<double>());
+      }
+    }
+    // The largest float32 is finite, stored as float64 too.
+    const Tensor bias = entry(model->state_dict(), "4.bias");
+    f.doubles("4.bias", bias.shape(), {3.4028234663852886e38, -3.4028234663852886e38});
+  }
+  auto target = small_model();
+  load_checkpoint(path, *target, nullptr);
+  const NamedTensors back = target->state_dict();
+  CHECK(same_bytes(entry(back, "0.weight"), entry(model->state_dict(), "0.weight")));
+  CHECK(same_bytes(entry(back, "1.num_batches_tracked"),
+                   entry(model->state_dict(), "1.num_batches_tracked")));
+  CHECK(entry(back, "4.bias").to_vector<float>() ==
+        std::vector<float>{3.4028234663852886e38f, -3.4028234663852886e38f});
+}
+
+TEST_CASE("Checkpoint entries that declare more than 2^31 values are refused unread",
+          "[checkpoint]") {
+  TempDir dir;
+  auto model = small_model();
+  SGD sgd(model->named_parameters(), momentum_options());
+  train_step(*model, sgd, 0.0);
+  const std::string path = dir.file("huge.h5");
+  save_checkpoint(path, *model, &sgd, {});
+  auto target = small_model();
+  SGD target_sgd(target->named_parameters(), momentum_options());
+
+  SECTION("a model entry: 2^16 x 2^16 values") {
+    EditedFile(path).declare("0.weight", {65536, 65536});
+    // (The root's entries are named here without their leading '/'.)
+    CHECK_THROWS_WITH(load_checkpoint(path, *target, nullptr),
+                      Catch::Contains("HDF5 file '" + path + "', object '") &&
+                          Catch::Contains("0.weight': declares more than 2^31 values (the "
+                                          "checkpoint is damaged)"));
+    CHECK_THROWS_WITH(read_checkpoint_state(path), Catch::Contains("declares more than 2^31 values"));
+  }
+  SECTION("one past 2^31 in one dimension") {
+    EditedFile(path).declare("4.bias", {(hsize_t{1} << 31) + 1});
+    CHECK_THROWS_WITH(load_checkpoint(path, *target, nullptr),
+                      Catch::Contains("4.bias': declares more than 2^31 values"));
+  }
+  SECTION("an optimiser entry") {
+    EditedFile(path).declare("optimizer/0.weight.momentum_buffer", {1 << 20, 1 << 20, 1 << 20});
+    CHECK_THROWS_WITH(
+        load_checkpoint(path, *target, &target_sgd),
+        Catch::Contains("object '/optimizer/0.weight.momentum_buffer': declares more than 2^31 values"));
+  }
+  CHECK(open_hdf5_objects() == 0);
+}
+
+TEST_CASE("Checkpoint optimiser state: step, lr and momentum buffers are checked", "[checkpoint]") {
+  TempDir dir;
+  auto model = small_model();
+  SGD sgd(model->named_parameters(), momentum_options());
+  train_step(*model, sgd, 0.0);  // step 1: every parameter has a momentum buffer
+  const std::string good = dir.file("good.h5"), path = dir.file("damaged.h5");
+  save_checkpoint(good, *model, &sgd, {});
+  fs::copy_file(good, path);
+
+  auto target = small_model();
+  SGD target_sgd(target->named_parameters(), momentum_options());
+  train_step(*target, target_sgd, 1.0);
+  const NamedTensors model_before = copy_of(target->state_dict());
+  const NamedTensors sgd_before = target_sgd.state();
+  auto refused = [&](const std::string& problem) {
+    CHECK_THROWS_WITH(load_checkpoint(path, *target, &target_sgd),
+                      Catch::Contains("HDF5 file '" + path + "', object '/optimizer" + problem));
+    require_same_state(target->state_dict(), model_before);
+    require_same_state(target_sgd.state(), sgd_before);
+    CHECK(target_sgd.lr() == momentum_options().lr);
+  };
+  const Tensor bias = entry(sgd.state(), "4.bias.momentum_buffer");  // float32 [2]
+
+  SECTION("no step") {
+    EditedFile(path).remove("optimizer/step");
+    refused("/step': missing");
+  }
+  SECTION("a negative step") {
+    const int64_t step = -1;
+    EditedFile(path).replace("optimizer/step", H5T_STD_I64LE, H5T_NATIVE_INT64, {}, &step);
+    refused("/step': must be one int64 >= 0");
+  }
+  SECTION("a floating-point step") {
+    EditedFile(path).doubles("optimizer/step", {}, {1.0});
+    refused("/step': must be one int64 >= 0");
+  }
+  SECTION("two steps") {
+    const std::vector<int64_t> steps = {1, 1};
+    EditedFile(path).replace("optimizer/step", H5T_STD_I64LE, H5T_NATIVE_INT64, {2}, steps.data());
+    refused("/step': must be one int64 >= 0");
+  }
+  SECTION("a learning rate that is NaN, infinite or negative") {
+    EditedFile(path).set_double_attribute("optimizer", "lr", std::nan(""));
+    refused("': the attribute 'lr' is nan (a learning rate is finite and >= 0)");
+    EditedFile(path).set_double_attribute("optimizer", "lr", INFINITY);
+    refused("': the attribute 'lr' is inf");
+    EditedFile(path).set_double_attribute("optimizer", "lr", -0.5);
+    refused("': the attribute 'lr' is -0.500000");
+  }
+  SECTION("a missing momentum buffer after a step with momentum") {
+    EditedFile(path).remove("optimizer/0.weight.momentum_buffer");
+    refused("/0.weight.momentum_buffer': missing (the file's momentum_buffers lists it)");
+  }
+  SECTION("a missing momentum buffer in a file without the list of buffers (another writer)") {
+    {
+      EditedFile file(path);
+      file.remove("optimizer/0.weight.momentum_buffer");
+      file.remove_attribute("optimizer", "momentum_buffers");
+      file.remove_attribute("optimizer", "momentum_buffer_count");
+    }
+    refused("/0.weight.momentum_buffer': missing (an optimizer with momentum 0.900000 after 1 "
+            "steps has one for every parameter)");
+  }
+  SECTION("a NaN momentum buffer") {
+    std::vector<float> v = bias.to_vector<float>();
+    v[1] = std::nanf("");
+    EditedFile(path).floats("optimizer/4.bias.momentum_buffer", bias.shape(), v);
+    refused("/4.bias.momentum_buffer': holds a non-finite value (nan at element 1)");
+  }
+  SECTION("an integer momentum buffer") {
+    const std::vector<int64_t> v = {0, 0};
+    EditedFile(path).replace("optimizer/4.bias.momentum_buffer", H5T_STD_I64LE, H5T_NATIVE_INT64,
+                             {2}, v.data());
+    refused("/4.bias.momentum_buffer': holds integers; a momentum buffer is floating point");
+  }
+  CHECK(open_hdf5_objects() == 0);
+}
+
+TEST_CASE("Checkpoint optimiser states that are complete load: step 0, lr 0, no momentum",
+          "[checkpoint]") {
+  TempDir dir;
+  auto model = small_model();
+  const std::string path = dir.file("ok.h5");
+  auto target = small_model();
+  SGD target_sgd(target->named_parameters(), momentum_options());
+
+  SECTION("momentum but no step yet: no buffers") {
+    SGD fresh(model->named_parameters(), momentum_options());
+    save_checkpoint(path, *model, &fresh, {});
+    load_checkpoint(path, *target, &target_sgd);
+    CHECK(target_sgd.steps_taken() == 0);
+    CHECK(target_sgd.state().size() == 1);  // the step alone
+  }
+  SECTION("steps without momentum: no buffers") {
+    SgdOptions plain;
+    plain.lr = 0.05;
+    SGD sgd(model->named_parameters(), plain);
+    train_step(*model, sgd, 0.0);
+    train_step(*model, sgd, 1.0);
+    save_checkpoint(path, *model, &sgd, {});
+    load_checkpoint(path, *target, &target_sgd);
+    CHECK(target_sgd.steps_taken() == 2);
+    require_same_state(target_sgd.state(), sgd.state());
+  }
+  SECTION("a learning rate of 0 and float64 momentum buffers") {
+    SGD sgd(model->named_parameters(), momentum_options());
+    train_step(*model, sgd, 0.0);
+    save_checkpoint(path, *model, &sgd, {});
+    {
+      EditedFile f(path);
+      f.set_double_attribute("optimizer", "lr", 0.0);
+      for (const auto& [name, t] : sgd.state())
+        if (t.dtype() != DType::I64)
+          f.doubles("optimizer/" + name, t.shape(), t.to(DType::F64).to_vector<double>());
+    }
+    load_checkpoint(path, *target, &target_sgd);
+    CHECK(target_sgd.lr() == 0);
+    require_same_state(target_sgd.state(), sgd.state());
+  }
+}
+
+#endif  // ASTROCNN_HAVE_HDF5
+
+TEST_CASE("Checkpoint: parameters that never had a gradient need no momentum buffer", "[checkpoint]") {
+  // SGD makes a momentum buffer at a parameter's first gradient: a step that
+  // reached only the last bias leaves one buffer, and the file says so.
+  TempDir dir;
+  auto model = small_model();
+  SGD sgd(model->named_parameters(), momentum_options());
+  sgd.zero_grad();
+  const Tensor bias = model->named_parameters().back().second;
+  ops::mse_loss(ops::scale(bias, 1.0), Tensor::zeros(bias.shape())).backward();
+  sgd.step();
+  const std::string path = dir.file("partial.h5");
+  save_checkpoint(path, *model, &sgd, {});
+  auto target = small_model();
+  SGD target_sgd(target->named_parameters(), momentum_options());
+  CHECK_NOTHROW(load_checkpoint(path, *target, &target_sgd));
+  require_same_state(target_sgd.state(), sgd.state());
+}
+
+TEST_CASE("Checkpoint: a float64 entry beyond float32's range is refused, not loaded as inf", "[checkpoint]") {
+  TempDir dir;
+  auto model = small_model();
+  const std::string path = dir.file("huge.h5");
+  save_checkpoint(path, *model, nullptr, {});
+  const Tensor bias = entry(model->state_dict(), "4.bias");
+  std::vector<double> v(static_cast<size_t>(bias.numel()), 0.0);
+  v[0] = 1e300;
+  EditedFile(path).doubles("4.bias", bias.shape(), v);
+  auto target = small_model();
+  CHECK_THROWS_WITH(load_checkpoint(path, *target, nullptr),
+                    Catch::Contains("object '/4.bias': holds a non-finite value (inf at element 0)"));
+}

@@ -271,7 +271,7 @@ TEST_CASE("DeepGalaxy: bad files and options give one clear error", "[deepgalaxy
   CHECK_THROWS_WITH(bad_opening("b_*"),
                     Catch::Contains("'/b_short/t_myr_camera_00': holds 1 times for 2 images"));
   CHECK_THROWS_WITH(bad_opening("c_*"),
-                    Catch::Contains("'/c_nan/t_myr_camera_00': row 1 holds a non-finite time"));
+                    Catch::Contains("'/c_nan/t_myr_camera_00': row 1 holds the time nan Myr (times must be finite"));
   CHECK_THROWS_WITH(bad_opening("d_*"), Catch::Contains("unsupported element type int16"));
   CHECK(open_hdf5_objects() == 0);
 }

@@ -21,7 +21,7 @@
 #include "reader_checks.h"
 #include "temp_dir.h"
 #include "io/dataset.h"
-#include "io/hdf5/atomic_write.h"
+#include "io/output_file.h"
 #include "io/hdf5/h5_dataset.h"
 #include "io/streaming_iterator.h"
 
@@ -499,11 +499,11 @@ TEST_CASE("Failed writes leave the existing file untouched and no temporary", "[
   };
 
   SECTION("a failure while the temporary is being written") {
-    CHECK_THROWS_WITH(write_atomically(path,
-                                       [](const std::string& tmp) {
-                                         write_dataset(numbered(3), tmp);   // a complete file...
-                                         throw Error("simulated failure");  // ...then a failure
-                                       }),
+    CHECK_THROWS_WITH(([&] {
+                        AtomicFile file(path);
+                        file.write("the start of a new file");  // written, never committed
+                        throw Error("simulated failure");
+                      }()),
                       Catch::Contains("simulated failure"));
     untouched();
   }
@@ -513,10 +513,10 @@ TEST_CASE("Failed writes leave the existing file untouched and no temporary", "[
     CHECK_THROWS(write_dataset(bad, path));
     untouched();
   }
-  SECTION("a temporary that cannot be renamed over the target") {
+  SECTION("a directory where the file should go is refused, not replaced") {
     const std::string target = dir.file("a_directory.h5");
     fs::create_directories(fs::path(target) / "inside");
-    CHECK_THROWS_WITH(write_dataset(numbered(4), target), Catch::Contains("cannot rename"));
+    CHECK_THROWS_WITH(write_dataset(numbered(4), target), Catch::Contains("is a directory"));
     CHECK(fs::is_directory(fs::path(target) / "inside"));
     CHECK_FALSE(fs::exists(target + ".tmp"));
     untouched();
@@ -525,7 +525,7 @@ TEST_CASE("Failed writes leave the existing file untouched and no temporary", "[
     const std::string elsewhere = dir.file("no/such/dir/data.h5");
     CHECK_THROWS_WITH(
         write_dataset(numbered(4), elsewhere),
-        Catch::Contains("no/such/dir/data.h5.tmp") && Catch::Contains("cannot create the file"));
+        Catch::Contains("no/such/dir") && Catch::Contains("does not exist"));
     CHECK_FALSE(fs::exists(elsewhere + ".tmp"));
     untouched();
   }
@@ -692,6 +692,39 @@ TEST_CASE("StreamingBatchIterator rejects bad arguments", "[hdf5]") {
   StreamingBatchIterator stream(reader, 2, false, 0);
   CHECK_THROWS_WITH(stream.set_noise(-1), Catch::Contains("sigma must be >= 0"));
   CHECK_THROWS_WITH(stream.set_noise(1, 2), Catch::Contains("noise channels 2 is outside [0, 1]"));
+}
+
+// ---- non-finite pixels (RowReader::read with H5DatasetReader::image_origin) ----
+
+TEST_CASE("A NaN or infinite pixel is reported with its file, row, channel, y and x", "[hdf5]") {
+  TempDir dir;
+  const std::string path = dir.file("pixels.h5");
+  std::vector<float> px = ramp(5 * 2 * 3 * 2);
+  auto at = [](int64_t row, int64_t channel, int64_t y, int64_t x) {
+    return static_cast<size_t>(((row * 2 + channel) * 3 + y) * 2 + x);
+  };
+  px[at(3, 1, 2, 0)] = std::numeric_limits<float>::quiet_NaN();
+  px[at(4, 0, 0, 1)] = -std::numeric_limits<float>::infinity();
+  px[at(1, 1, 1, 1)] = std::numeric_limits<float>::max();  // the largest finite pixels are read
+  px[at(2, 0, 0, 0)] = -std::numeric_limits<float>::max();
+  {
+    RawFile f(path);
+    f.floats("images", {5, 2, 3, 2}, px);
+    f.floats("labels", {5, 1}, ramp(5));
+  }
+  {
+    H5DatasetReader reader(path);  // opening reads no pixels
+    Tensor x, y;
+    reader.read({2, 0, 1}, x, y);
+    CHECK(x.to_vector<float>()[0] == -std::numeric_limits<float>::max());
+    CHECK_THROWS_WITH(reader.read({0, 3}, x, y),
+                      Catch::StartsWith("HDF5 file '" + path + "', object '/images': row 3 holds a "
+                                        "non-finite pixel (nan at channel 1, y 2, x 0)"));
+    CHECK_THROWS_WITH(reader.read({4}, x, y),
+                      Catch::StartsWith("HDF5 file '" + path + "', object '/images': row 4 holds a "
+                                        "non-finite pixel (-inf at channel 0, y 0, x 1)"));
+  }
+  CHECK(open_hdf5_objects() == 0);
 }
 
 #endif  // ASTROCNN_HAVE_HDF5

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -155,4 +156,108 @@ TEST_CASE("npy: what is not read gives one clear error naming the file", "[npy]"
   CHECK_THROWS_WITH(read_npy_header(dir.file("none.npy")),
                     Catch::Contains("'" + dir.file("none.npy") + "': does not exist"));
   CHECK_THROWS_WITH(read_npy_header(dir.path.string()), Catch::Contains("is a directory"));
+}
+
+// ---- headers that would size allocations: damaged or hostile files ----
+
+namespace {
+
+// The bytes of a .npy file whose header-length field says `declared` (in
+// format version `major`) whatever the header that follows really holds.
+void write_with_header_length(const std::string& path, int major, uint32_t declared,
+                              const std::string& rest) {
+  std::string bytes = std::string("\x93NUMPY", 6) + static_cast<char>(major) + '\0';
+  for (int i = 0; i < (major == 1 ? 2 : 4); ++i) bytes += static_cast<char>(declared >> (8 * i) & 0xff);
+  std::ofstream(path, std::ios::binary) << bytes << rest;
+}
+
+}  // namespace
+
+TEST_CASE("npy: a header length beyond the file is refused before it is allocated", "[npy]") {
+  TempDir dir;
+  const std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (0,), }\n";
+  const std::string v1 = dir.file("v1.npy"), v2 = dir.file("v2.npy");
+  write_with_header_length(v1, 1, 0xffff, dict);
+  CHECK_THROWS_WITH(read_npy_header(v1),
+                    Catch::StartsWith("npy file '" + v1 + "'") &&
+                        Catch::Contains("the header is truncated (it declares 65535 bytes, the file has " +
+                                        std::to_string(10 + dict.size()) + ")"));
+  // Format 2.0's 4-byte length: 4 GiB asked for by a file of 70 bytes.
+  write_with_header_length(v2, 2, 0xfffffff0u, dict);
+  CHECK_THROWS_WITH(read_npy_header(v2),
+                    Catch::Contains("npy file '" + v2 + "'") &&
+                        Catch::Contains("it declares 4294967280 bytes, the file has " +
+                                        std::to_string(12 + dict.size()) + ")"));
+  // One byte past the end is refused; a header ending exactly at the end of
+  // the file (an empty array: no data bytes) is read.
+  write_with_header_length(v1, 1, static_cast<uint32_t>(dict.size() + 1), dict);
+  CHECK_THROWS_WITH(read_npy_header(v1), Catch::Contains("the header is truncated"));
+  write_with_header_length(v1, 1, static_cast<uint32_t>(dict.size()), dict);
+  const NpyHeader h = read_npy_header(v1);
+  CHECK(h.shape == Shape{0});
+  CHECK(h.data_offset == static_cast<int64_t>(10 + dict.size()));
+}
+
+TEST_CASE("npy: shapes beyond int64 or whose byte count overflows are refused", "[npy]") {
+  TempDir dir;
+  auto error_of = [&](const std::string& descr, const std::string& shape) {
+    const std::string path = dir.file("s.npy");
+    write_raw(path, "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }",
+              std::string(64, '\0'));
+    try {
+      read_npy_header(path);
+    } catch (const Error& e) {
+      CHECK(std::string(e.what()).find("npy file '" + path + "'") == 0);
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  // obiwan's shape with a hostile first dimension: 2^62 * 16 * 16 * 6 * 4 bytes.
+  CHECK_THAT(error_of("<f4", "(4611686018427387904, 16, 16, 6)"),
+             Catch::Contains("its header declares the shape [4611686018427387904,16,16,6], "
+                             "larger than any file (the header is damaged)"));
+  // The element size counts: 2^61 float32 are 2^63 bytes, past int64; 2^60 float64 likewise.
+  CHECK_THAT(error_of("<f4", "(2305843009213693952,)"), Catch::Contains("larger than any file"));
+  CHECK_THAT(error_of("<f8", "(1152921504606846976,)"), Catch::Contains("larger than any file"));
+  // 2^60 float32 are 2^62 bytes: no overflow, and the file is simply too short for them.
+  CHECK_THAT(error_of("<f4", "(1152921504606846976,)"),
+             Catch::Contains("is truncated: its header promises [1152921504606846976] <f4 "
+                             "(4611686018427387904 bytes of data) but the file has 64"));
+  CHECK_THAT(error_of("<f4", "(99999999999999999999, 2)"),
+             Catch::Contains("malformed shape (a dimension beyond int64): (99999999999999999999, 2)"));
+  CHECK_THAT(error_of("<f4", "(9223372036854775808,)"),
+             Catch::Contains("a dimension beyond int64"));  // 2^63, one past the largest
+  CHECK_THAT(error_of("<f4", "(-1, 2)"), Catch::Contains("malformed shape: (-1, 2)"));
+  // int64's largest dimension parses, and is then too large for any file.
+  CHECK_THAT(error_of("|u1", "(9223372036854775807,)"),
+             Catch::Contains("is truncated: its header promises [9223372036854775807]"));
+}
+
+TEST_CASE("npy: arrays with a zero-length dimension hold no data and read as such", "[npy]") {
+  TempDir dir;
+  // obiwan's empty last shard, an empty stack of cutouts, and rows of nothing.
+  const std::string empty = dir.file("empty.npy"), cutouts = dir.file("cutouts.npy"),
+                    hollow = dir.file("hollow.npy");
+  write_npy(empty, NpyType::F32, {0}, nullptr);
+  write_npy(cutouts, NpyType::F32, {0, 3, 2, 6}, nullptr);
+  write_npy(hollow, NpyType::F64, {2, 0}, nullptr);
+
+  const NpyHeader e = read_npy_header(empty);
+  CHECK(e.rows() == 0);
+  CHECK(e.data_offset == static_cast<int64_t>(std::filesystem::file_size(empty)));
+  const NpyHeader c = read_npy_header(cutouts);
+  CHECK(c.shape == Shape{0, 3, 2, 6});
+  CHECK(c.rows() == 0);
+  CHECK(c.row_elements() == 36);
+  std::vector<float> none(36, -1);
+  read_npy_rows(c, 0, 0, none.data());  // zero rows: nothing read, nothing written
+  CHECK(none == std::vector<float>(36, -1));
+  CHECK_THROWS_WITH(read_npy_rows(c, 0, 1, none.data()), Catch::Contains("outside [0, 0)"));
+
+  const NpyHeader h = read_npy_header(hollow);
+  CHECK(h.rows() == 2);
+  CHECK(h.row_elements() == 0);
+  double untouched = 7;
+  read_npy_rows(h, 0, 2, &untouched);
+  CHECK(untouched == 7);
 }

@@ -14,6 +14,7 @@
 #include "core/philox.h"
 #include "core/trace.h"
 #include "io/dataset.h"
+#include "io/output_file.h"
 #include "io/traced_batches.h"
 #include "kernels/backend.h"
 #include "layers/activation.h"
@@ -189,8 +190,9 @@ TEST_CASE("TracedBatches records exactly the chosen step and writes the file", "
   CHECK_THROWS_WITH(TracedBatches(nullptr, path, 1), Catch::Contains("no source"));
 }
 
-TEST_CASE("writing a trace where it cannot go names the file", "[trace]") {
+TEST_CASE("writing a trace where it cannot go names the option and the file", "[trace]") {
   testing::TempDir dir;
-  CHECK_THROWS_WITH(trace::write_chrome_trace({}, dir.file("missing/trace.json")),
-                    Catch::Contains("missing/trace.json"));
+  const std::string path = dir.file("missing/trace.json");
+  CHECK_THROWS_WITH(write_file_atomically(path, trace::chrome_trace_json({}), "--trace"),
+                    Catch::Contains("--trace") && Catch::Contains("missing/trace.json"));
 }

@@ -240,6 +240,73 @@ TEST_CASE("a resumed run equals an uninterrupted one, dropout included", "[train
   CHECK(t4.fit(*train4, nullptr, {}, 4).empty());  // nothing left to do
 }
 
+TEST_CASE("a run stopped inside an epoch continues it exactly", "[trainer]") {
+  Dataset all = morphology(72, 8, 4);
+  Split s = split(all, 0.25, 4);
+  TrainOptions opt;
+  opt.epochs = 3;
+  opt.batch_size = 8;  // 54 training images: 7 steps per epoch
+  opt.sgd.lr = 0.05;
+  opt.sgd.momentum = 0.9;
+  opt.noise_sigma = 0.1;
+  opt.seed = 4;
+
+  auto straight = tiny_model(4);
+  Trainer t1(*straight, opt);
+  std::vector<EpochMetrics> h1 = t1.fit(s.train, s.validation);
+  CHECK_FALSE(t1.stopped());
+
+  // Asked to stop during step 10 (epoch 2, step 3): the step ends, then fit().
+  auto first = tiny_model(4);
+  Trainer t2(*first, opt);
+  int64_t steps = 0;
+  t2.set_batch_callback([&](const BatchProgress&) { ++steps; });
+  t2.set_stop_check([&] { return steps >= 10; });
+  auto train2 = training_batches(s.train, opt);
+  auto val2 = evaluation_batches(s.validation, opt.batch_size);
+  std::vector<EpochMetrics> h2 = t2.fit(*train2, val2.get());
+  REQUIRE(t2.stopped());
+  EpochInProgress where = *t2.stopped();
+  CHECK(h2.size() == 1);
+  CHECK(where.epoch == 2);
+  CHECK(where.steps == 3);
+  REQUIRE(where.workers.size() == 1);
+
+  // A "new process" from what a checkpoint keeps, continuing epoch 2.
+  NamedTensors weights = copy_state(*first);
+  NamedTensors sgd_state = t2.optimizer().state();
+  const uint64_t rng_offset = global_rng().offset();
+  auto resumed = tiny_model(4);
+  Trainer t3(*resumed, opt);
+  resumed->load_state_dict(weights);
+  t3.optimizer().load_state(sgd_state);
+  global_rng().set_offset(rng_offset);
+  t3.continue_epoch(where);
+  auto train3 = training_batches(s.train, opt);
+  auto val3 = evaluation_batches(s.validation, opt.batch_size);
+  std::vector<EpochMetrics> h3 = t3.fit(*train3, val3.get(), {}, /*first_epoch=*/2);
+  CHECK_FALSE(t3.stopped());
+  REQUIRE(h3.size() == 2);
+  for (size_t i = 0; i < 2; ++i) {  // the continued epoch's metrics are whole, not of 4 steps
+    CHECK(h3[i].train.samples == h1[i + 1].train.samples);
+    CHECK(h3[i].train.loss == h1[i + 1].train.loss);
+    CHECK(h3[i].train.rmse == h1[i + 1].train.rmse);
+    CHECK(h3[i].validation.loss == h1[i + 1].validation.loss);
+  }
+  CHECK(same_state(*straight, *resumed));
+
+  // A stop at an epoch's last step lets the epoch end, then stops before the next.
+  auto third = tiny_model(4);
+  Trainer t4(*third, opt);
+  steps = 0;
+  t4.set_batch_callback([&](const BatchProgress&) { ++steps; });
+  t4.set_stop_check([&] { return steps >= 7; });
+  CHECK(t4.fit(s.train, s.validation).size() == 1);
+  REQUIRE(t4.stopped());
+  CHECK(t4.stopped()->epoch == 2);
+  CHECK(t4.stopped()->steps == 0);
+}
+
 TEST_CASE("the batch callback sees every batch of an epoch", "[trainer]") {
   Dataset all = morphology(50, 8, 2);
   auto model = tiny_model(2);
@@ -296,7 +363,7 @@ TEST_CASE("losses and labels must pair up", "[trainer][errors]") {
   CHECK_THROWS_WITH(Trainer(*model, opt), Catch::Contains("unknown learning-rate schedule 'linear'"));
   opt.schedule = "constant";
   opt.epochs = 0;
-  CHECK_THROWS_WITH(Trainer(*model, opt), Catch::Contains("--epochs must be positive"));
+  CHECK_THROWS_WITH(Trainer(*model, opt), Catch::Contains("epochs must be positive"));
 }
 
 TEST_CASE("epoch and throughput lines have the documented format", "[trainer]") {

@@ -15,6 +15,7 @@
 #include "core/distributed.h"
 #include "core/error.h"
 #include "tools/commands.h"
+#include "tools/option_checks.h"
 
 namespace {
 
@@ -23,6 +24,18 @@ std::string one_line(std::string message) {
   for (char& c : message)
     if (c == '\n' || c == '\r') c = ' ';
   return message;
+}
+
+// The first argument that is not an option must name a subcommand; CLI11
+// alone would only say "A subcommand is required".
+void check_command_name(const CLI::App& app, int argc, char** argv) {
+  if (argc < 2 || argv[1][0] == '-') return;
+  const std::string name = argv[1];
+  for (const CLI::App* sub : app.get_subcommands({}))
+    if (sub->check_name(name)) return;
+  throw CLI::ExtrasError("unknown command '" + name + "'; the commands are " +
+                             astrocnn::cli::subcommand_list(app),
+                         CLI::ExitCodes::ExtrasError);
 }
 
 }  // namespace
@@ -38,7 +51,9 @@ int main(int argc, char** argv) {
   for (auto add : {add_info_command, add_synth_command, add_train_command, add_eval_command,
                    add_predict_command})
     commands.push_back(add(app));
+  add_option_checks(app);
   try {
+    check_command_name(app, argc, argv);
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);

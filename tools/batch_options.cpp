@@ -2,10 +2,9 @@
 
 #include <CLI/CLI.hpp>
 
-#include <filesystem>
-
 #include "core/error.h"
 #include "io/augmented_batches.h"
+#include "io/output_file.h"
 #include "models/sharding.h"
 #include "tools/commands.h"
 
@@ -101,14 +100,8 @@ std::string trace_report(const BatchWrappers& wrappers, const TrainArgs& a) {
 
 void check_trace_path(const TrainArgs& a) {
   if (a.trace.empty()) return;
-  namespace fs = std::filesystem;
   ASTRO_CHECK(a.trace_step >= 1, "--trace-step must be >= 1, got ", a.trace_step);
-  fs::path dir = fs::path(a.trace).parent_path();
-  if (dir.empty()) dir = ".";
-  std::error_code ec;
-  ASTRO_CHECK(fs::is_directory(dir, ec), "--trace '", a.trace, "': the directory '", dir.string(),
-              "' does not exist");
-  ASTRO_CHECK(!fs::is_directory(a.trace, ec), "--trace '", a.trace, "' is a directory");
+  check_output_file(a.trace, "--trace");
 }
 
 }  // namespace astrocnn::cli

@@ -62,6 +62,7 @@ CheckpointOnData open_checkpoint_on_data(const CheckpointOnDataArgs& a) {
   CheckpointOnData run;
   run.device = parse_device(a.device);
   ASTRO_CHECK(a.batch_size > 0, "--batch-size must be positive, got ", a.batch_size);
+  run.checkpoint = a.checkpoint;
   run.config = read_run_config(a.checkpoint);
   run.data = DataSource::file(a.file, a.data);
   run.spec = model_from_json(run.config["model"]);
@@ -69,7 +70,16 @@ CheckpointOnData open_checkpoint_on_data(const CheckpointOnDataArgs& a) {
   run.classifier = run.config.contains("data") && run.config["data"].value("class_labels", false);
   run.restored = restore_model(a.checkpoint, run.device);
   run.restored.model->eval();
+  if (run.classifier)
+    run.data->limit_class_ids(run.spec.options.outputs,
+                              "the model '" + run.spec.name + "' of checkpoint '" + a.checkpoint + "'");
   return run;
+}
+
+void check_finite_result(double value, const std::string& what, const CheckpointOnData& run) {
+  ASTRO_CHECK(std::isfinite(value), what, " of checkpoint '", run.checkpoint, "' on ",
+              run.info().name, " is ", value, ": the model overflows on these images (their ",
+              "pixels and the weights are finite); check the images' scale against the training data");
 }
 
 void for_each_prediction(CheckpointOnData& run, int64_t batch_size, bool tta,
@@ -83,9 +93,18 @@ void for_each_prediction(CheckpointOnData& run, int64_t batch_size, bool tta,
   auto batches = run.data->batches(run.data->all_rows(), batch_size, /*shuffle=*/false, 0, 0);
   batches->start_epoch(0);
   Tensor x, y;
+  int64_t first_row = 0;  // the rows come in order
   while (batches->next(x, y)) {
     Tensor out = tta ? augment::mean_over_dihedral_views(x, predict) : predict(x);
-    each(x, y, out.to(DType::F64).to_vector<double>());
+    std::vector<double> outputs = out.to(DType::F64).to_vector<double>();
+    const int64_t k = out.size(1);
+    for (size_t i = 0; i < outputs.size(); ++i)
+      ASTRO_CHECK(std::isfinite(outputs[i]), "the model of checkpoint '", run.checkpoint,
+                  "' gives ", outputs[i], " as output ", static_cast<int64_t>(i) % k, " for row ",
+                  first_row + static_cast<int64_t>(i) / k, " of ", run.info().name,
+                  ": it overflows on this image (its pixels and the weights are finite)");
+    first_row += x.size(0);
+    each(x, y, outputs);
   }
 }
 

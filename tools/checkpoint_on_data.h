@@ -31,6 +31,7 @@ struct CheckpointOnDataArgs {
 void add_checkpoint_on_data_options(CLI::App* sub, CheckpointOnDataArgs& a);
 
 struct CheckpointOnData {
+  std::string checkpoint;  // the file, as given
   json config;  // the run's (tools/run_config.h)
   ModelSpec spec;
   std::unique_ptr<DataSource> data;
@@ -55,6 +56,11 @@ void normalise_rows(std::vector<double>& values, int64_t k);
 // Applies --threads and --device, reads the checkpoint's run description and
 // the data, checks that the images fit the model, and restores the weights.
 CheckpointOnData open_checkpoint_on_data(const CheckpointOnDataArgs& a);
+
+// Throws an Error unless `value` (a metric of the whole pass, `what`, e.g.
+// "the loss") is finite, naming the checkpoint and the data. The images and
+// the weights are checked when read, so a NaN here is the model overflowing.
+void check_finite_result(double value, const std::string& what, const CheckpointOnData& run);
 
 // One pass over every image in order, `each` called per batch with its
 // images, its labels and the model's outputs [B, K] on the host (softmax

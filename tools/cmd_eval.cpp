@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "core/error.h"
+#include "io/output_file.h"
+#include "models/trainer.h"
 #include "tools/checkpoint_on_data.h"
 #include "tools/commands.h"
 #include "tools/plot.h"
@@ -59,48 +61,102 @@ void print_classes(const Metrics& m, const std::vector<std::string>& names) {
   }
 }
 
-// --plots DIR, made now (before the work) so that a bad directory fails first.
-void prepare_plot_directory(const std::string& dir) {
-  ASTRO_CHECK(plots_available(), "--plots: this astrocnn was built without cairo (install "
-              "libcairo2-dev and re-run cmake), so it draws no pictures");
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  ASTRO_CHECK(std::filesystem::is_directory(dir), "--plots '", dir, "': cannot create the directory",
-              ec ? " (" + ec.message() + ")" : std::string());
+// ---- --plots DIR ----
+
+const char kConfusionPng[] = "confusion.png";
+const char kPredictedPng[] = "predicted_vs_true.png";
+
+std::string plot_path(const EvalArgs& a, const char* name) {
+  return (std::filesystem::path(a.plots) / name).string();
 }
 
-// The pictures of the metrics: confusion.png from the confusion matrix, and
-// for real-valued labels a second pass collecting every prediction.
-void draw_plots(const EvalArgs& a, CheckpointOnData& run, const Metrics& m, LossKind loss) {
-  namespace fs = std::filesystem;
-  const std::string title = run.spec.name + " on " + run.info().name + " (" + a.run.checkpoint + ")";
-  if (!m.confusion.empty()) {
-    const std::string path = (fs::path(a.plots) / "confusion.png").string();
-    plot_confusion(m.confusion, run.class_names(m.confusion.size()), "confusion matrix: " + title, path);
-    std::printf("wrote %s\n", path.c_str());
+// Checked before the work, without creating anything yet: a bad directory,
+// or a picture's name taken by something that is not a regular file, fails
+// at once and a failed command leaves no trace.
+void check_plot_outputs(const EvalArgs& a) {
+  ASTRO_CHECK(plots_available(), "--plots: this astrocnn was built without cairo (install "
+              "libcairo2-dev and re-run cmake), so it draws no pictures");
+  check_output_directory(a.plots, "--plots");
+  std::error_code ec;
+  const bool exists = std::filesystem::is_directory(a.plots, ec);
+  for (const char* name : {kConfusionPng, kPredictedPng}) {
+    const std::string path = plot_path(a, name);
+    if (exists) check_output_file(path, "--plots");
+    check_distinct_files(path, "--plots", a.run.checkpoint, "--checkpoint");
+    check_distinct_files(path, "--plots", a.run.file, "-f");
   }
-  if (run.info().class_labels) return;
-  std::vector<double> predicted, truth;
-  for_each_prediction(run, a.run.batch_size, /*tta=*/false,
+}
+
+// The directories that making `dir` will create, deepest first, so that a
+// failed command can remove them again.
+std::vector<std::filesystem::path> missing_directories(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> missing;
+  fs::path p = fs::absolute(dir).lexically_normal();
+  if (!p.has_filename()) p = p.parent_path();  // "plots/" -> "plots"
+  std::error_code ec;
+  for (; p != p.parent_path() && !fs::exists(p, ec); p = p.parent_path()) missing.push_back(p);
+  return missing;
+}
+
+// Every prediction and label of the data (real-valued labels), for predicted_vs_true.png.
+void collect_predictions(CheckpointOnData& run, int64_t batch_size, LossKind loss,
+                         std::vector<double>& predicted, std::vector<double>& truth) {
+  for_each_prediction(run, batch_size, /*tta=*/false,
                       [&](const Tensor&, const Tensor& y, const std::vector<double>& outputs) {
                         predicted.insert(predicted.end(), outputs.begin(), outputs.end());
                         std::vector<double> labels = y.to(DType::F64).to_vector<double>();
                         truth.insert(truth.end(), labels.begin(), labels.end());
                       });
-  std::string what = "predicted against true: ";
   if (loss == LossKind::Cosine) {  // the loss ignores length: compare directions
     const int64_t k = run.spec.options.outputs;
     normalise_rows(predicted, k);
     normalise_rows(truth, k);
-    what = "unit vectors (the cosine loss ignores length), predicted against true: ";
   }
-  const std::string path = (fs::path(a.plots) / "predicted_vs_true.png").string();
-  plot_predicted_vs_true(predicted, truth, run.output_names(), what + title, path);
-  std::printf("wrote %s\n", path.c_str());
+}
+
+// The pictures of the metrics: confusion.png from the confusion matrix, and
+// for real-valued labels predicted_vs_true.png from a second pass. Both are
+// drawn in full before either replaces a file.
+void draw_plots(const EvalArgs& a, CheckpointOnData& run, const Metrics& m, LossKind loss) {
+  namespace fs = std::filesystem;
+  const std::string title = run.spec.name + " on " + run.info().name + " (" + a.run.checkpoint + ")";
+  const bool confusion = !m.confusion.empty(), scatter = !run.info().class_labels;
+  std::vector<double> predicted, truth;
+  if (scatter) collect_predictions(run, a.run.batch_size, loss, predicted, truth);
+
+  std::error_code ec;
+  const std::vector<fs::path> made = missing_directories(a.plots);
+  try {
+    fs::create_directories(a.plots, ec);
+    ASTRO_CHECK(fs::is_directory(a.plots, ec), "--plots '", a.plots, "': cannot create the directory",
+                ec ? " (" + ec.message() + ")" : std::string());
+    std::unique_ptr<AtomicFile> confusion_png, scatter_png;
+    if (confusion) {
+      confusion_png = std::make_unique<AtomicFile>(plot_path(a, kConfusionPng), "--plots");
+      plot_confusion(m.confusion, run.class_names(m.confusion.size()), "confusion matrix: " + title,
+                     *confusion_png);
+    }
+    if (scatter) {
+      const std::string what = loss == LossKind::Cosine
+          ? "unit vectors (the cosine loss ignores length), predicted against true: "
+          : "predicted against true: ";
+      scatter_png = std::make_unique<AtomicFile>(plot_path(a, kPredictedPng), "--plots");
+      plot_predicted_vs_true(predicted, truth, run.output_names(), what + title, *scatter_png);
+    }
+    for (AtomicFile* png : {confusion_png.get(), scatter_png.get()}) {
+      if (!png) continue;
+      png->commit();
+      std::printf("wrote %s\n", png->path().c_str());
+    }
+  } catch (...) {
+    for (const fs::path& p : made) fs::remove(p, ec);  // what this command made, if still empty
+    throw;
+  }
 }
 
 int run_eval(const EvalArgs& a) {
-  if (!a.plots.empty()) prepare_plot_directory(a.plots);
+  if (!a.plots.empty()) check_plot_outputs(a);
   CheckpointOnData run = open_checkpoint_on_data(a.run);
   const DataInfo& info = run.info();
   check_labels_fit(info, run.spec, "checkpoint '" + a.run.checkpoint + "'");
@@ -110,6 +166,7 @@ int run_eval(const EvalArgs& a) {
 
   auto batches = run.data->batches(run.data->all_rows(), a.run.batch_size, /*shuffle=*/false, 0, 0);
   Metrics m = evaluate(*run.restored.model, *batches, loss, run.device);
+  check_finite_result(m.loss, std::string("the ") + loss_name(loss) + " loss", run);
 
   std::printf("checkpoint: %s (model %s, %lld parameters, epoch %lld)\n", a.run.checkpoint.c_str(),
               run.spec.name.c_str(), static_cast<long long>(run.restored.model->parameter_count()),

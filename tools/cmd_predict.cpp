@@ -8,16 +8,15 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
+#include "io/output_file.h"
 #include "tools/checkpoint_on_data.h"
 #include "tools/commands.h"
 #include "tools/plot.h"
-#include "tools/run_dir.h"
 
 namespace astrocnn::cli {
 namespace {
@@ -105,7 +104,8 @@ class Gallery {
     images_.push_back(std::move(g));
   }
 
-  void write() const {
+  // Draws the gallery into `out` (committed by the caller).
+  void write(AtomicFile& out) const {
     std::string bands;
     for (int64_t b : bands_) bands += (bands.empty() ? "" : ",") + std::to_string(b);
     std::string subtitle = "the first " + std::to_string(images_.size()) + " images, each asinh-stretched; " +
@@ -117,7 +117,7 @@ class Gallery {
       for (size_t j = 0; j < names_.size(); ++j) subtitle += (j ? ", " : "") + names_[j];
     }
     const std::string title = run_.spec.name + " (" + a_.run.checkpoint + ") on " + run_.info().name;
-    plot_gallery(images_, title, subtitle, a_.gallery);
+    plot_gallery(images_, title, subtitle, out);
   }
 
  private:
@@ -145,62 +145,75 @@ class Gallery {
 
 // ---- The command ----
 
+// Every output is checked before any work, so that a bad one fails at once
+// and a failed command leaves every file as it was. No output may be an
+// input, nor the other output.
+void check_outputs(const PredictArgs& a) {
+  check_output_file(a.out, "-o");
+  check_distinct_files(a.out, "-o", a.run.checkpoint, "--checkpoint");
+  check_distinct_files(a.out, "-o", a.run.file, "-f");
+  if (a.gallery.empty()) return;
+  ASTRO_CHECK(plots_available(), "--gallery: this astrocnn was built without cairo (install "
+              "libcairo2-dev and re-run cmake), so it draws no pictures");
+  check_output_file(a.gallery, "--gallery");
+  check_distinct_files(a.gallery, "--gallery", a.out, "-o");
+  check_distinct_files(a.gallery, "--gallery", a.run.checkpoint, "--checkpoint");
+  check_distinct_files(a.gallery, "--gallery", a.run.file, "-f");
+}
+
+std::string csv_header(const CheckpointOnData& run) {
+  const DataInfo& info = run.info();
+  std::string header = "index";
+  for (const std::string& n : run.output_names()) header += (run.classifier ? ",p_" : ",") + cell(n);
+  if (info.class_labels) return header + ",label\n";
+  for (int64_t j = 0; j < info.label_width; ++j)
+    header += ",label_" + (static_cast<int64_t>(info.label_names.size()) == info.label_width
+                               ? cell(info.label_names[j]) : std::to_string(j));
+  return header + '\n';
+}
+
 int run_predict(const PredictArgs& a) {
-  if (!a.gallery.empty())
-    ASTRO_CHECK(plots_available(), "--gallery: this astrocnn was built without cairo (install "
-                "libcairo2-dev and re-run cmake), so it draws no pictures");
+  check_outputs(a);
   CheckpointOnData run = open_checkpoint_on_data(a.run);
   const DataInfo& info = run.info();
-  std::vector<std::string> names = run.output_names();
   std::unique_ptr<Gallery> gallery;
   if (!a.gallery.empty()) gallery = std::make_unique<Gallery>(a, run);
 
-  const std::string tmp = a.out + ".tmp";
-  std::ofstream csv(tmp);
-  ASTRO_CHECK(csv.good(), "-o '", a.out, "': cannot write '", tmp, "'");
-  csv << "index";
-  for (const std::string& n : names) csv << ',' << (run.classifier ? "p_" : "") << cell(n);
-  if (info.class_labels) {
-    csv << ",label";
-  } else {
-    for (int64_t j = 0; j < info.label_width; ++j)
-      csv << ",label_" << (static_cast<int64_t>(info.label_names.size()) == info.label_width
-                               ? cell(info.label_names[j]) : std::to_string(j));
-  }
-  csv << '\n';
-
+  // The CSV goes to a temporary, committed with the gallery once both are complete.
+  AtomicFile csv(a.out, "-o");
+  csv.write(csv_header(run));
   const int64_t k = run.spec.options.outputs;
   int64_t index = 0;
-  try {
-    for_each_prediction(run, a.run.batch_size, a.tta,
-                        [&](const Tensor& x, const Tensor& y, const std::vector<double>& out) {
-      std::vector<int64_t> ids;
-      std::vector<double> targets;
-      if (info.class_labels) ids = y.to_vector<int64_t>();
-      else targets = y.to(DType::F64).to_vector<double>();
-      for (int64_t i = 0; i < x.size(0); ++i, ++index) {
-        csv << index;
-        for (int64_t j = 0; j < k; ++j) csv << ',' << number(out[i * k + j]);
-        if (info.class_labels) csv << ',' << ids[i];
-        else
-          for (int64_t j = 0; j < info.label_width; ++j)
-            csv << ',' << number(targets[i * info.label_width + j]);
-        csv << '\n';
-        if (gallery && !gallery->full()) gallery->add(x, i, y, out.data() + i * k);
-      }
-    });
-    csv.close();
-    ASTRO_CHECK(!csv.fail(), "-o '", a.out, "': writing '", tmp, "' failed");
-  } catch (...) {
-    std::remove(tmp.c_str());
-    throw;
+  for_each_prediction(run, a.run.batch_size, a.tta,
+                      [&](const Tensor& x, const Tensor& y, const std::vector<double>& out) {
+    std::vector<int64_t> ids;
+    std::vector<double> targets;
+    if (info.class_labels) ids = y.to_vector<int64_t>();
+    else targets = y.to(DType::F64).to_vector<double>();
+    std::string rows;
+    for (int64_t i = 0; i < x.size(0); ++i, ++index) {
+      rows += std::to_string(index);
+      for (int64_t j = 0; j < k; ++j) rows += ',' + number(out[i * k + j]);
+      if (info.class_labels) rows += ',' + std::to_string(ids[i]);
+      else
+        for (int64_t j = 0; j < info.label_width; ++j)
+          rows += ',' + number(targets[i * info.label_width + j]);
+      rows += '\n';
+      if (gallery && !gallery->full()) gallery->add(x, i, y, out.data() + i * k);
+    }
+    csv.write(rows);
+  });
+  std::unique_ptr<AtomicFile> png;
+  if (gallery) {
+    png = std::make_unique<AtomicFile>(a.gallery, "--gallery");
+    gallery->write(*png);
   }
-  replace_file(tmp, a.out);
+  csv.commit();
   std::printf("wrote %s: %lld rows (%s, %lld outputs%s%s)\n", a.out.c_str(),
               static_cast<long long>(index), run.spec.name.c_str(), static_cast<long long>(k),
               run.classifier ? ", softmax probabilities" : "", a.tta ? ", mean over 8 views" : "");
-  if (gallery) {
-    gallery->write();
+  if (png) {
+    png->commit();
     std::printf("wrote %s\n", a.gallery.c_str());
   }
   return 0;
@@ -215,7 +228,7 @@ Command add_predict_command(CLI::App& app) {
       "predict", "Write a checkpoint's outputs for every image of a data file to CSV (index, "
       "outputs, label); --tta averages them over 8 views, --gallery draws the first images");
   add_checkpoint_on_data_options(sub, a.run);
-  sub->add_option("-o,--output", a.out, "CSV file to write (replaced atomically)")->required();
+  sub->add_option("-o,--output", a.out, "CSV file to write (replaced atomically; a symlink is written through)")->required();
   sub->add_flag("--tta", a.tta, "test-time augmentation: average the outputs (probabilities for "
                 "classifiers) over the 8 flips and quarter turns of each image");
   sub->add_option("--gallery", a.gallery, "also draw the first images with their label and "

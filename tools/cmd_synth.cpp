@@ -4,11 +4,11 @@
 
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 #include <string>
 
 #include "core/error.h"
+#include "io/output_file.h"
 #include "io/synthetic.h"
 #include "tools/commands.h"
 #include "tools/data_source.h"
@@ -30,17 +30,6 @@ struct SynthArgs {
   int threads = 0;
 };
 
-// Fails early, before minutes of generation, when -o cannot be written.
-void check_output_path(const std::string& out) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::path dir = fs::path(out).parent_path();
-  if (dir.empty()) dir = ".";
-  ASTRO_CHECK(fs::is_directory(dir, ec), "-o '", out, "': the directory '", dir.string(),
-              "' does not exist");
-  ASTRO_CHECK(!fs::is_directory(out, ec), "-o '", out, "' is a directory, not a file name");
-}
-
 int run_synth(const SynthArgs& a) {
   require_hdf5("-o " + a.out);
   synth::SynthOptions so;
@@ -52,14 +41,18 @@ int run_synth(const SynthArgs& a) {
   so.num_threads = a.threads;
   ASTRO_CHECK(a.n > 0, "-n must be positive, got ", a.n);
   synth::validate(so);
-  check_output_path(a.out);
+  check_output_file(a.out, "-o");  // before minutes of generation
 
   auto start = std::chrono::steady_clock::now();
   Dataset data = synth::generate(so);
 #if defined(ASTROCNN_HAVE_HDF5)
   H5WriteOptions wo;
   if (a.uint8) wo.images = ImageStorage::UInt8;
-  write_dataset(data, a.out, wo);
+  try {
+    write_dataset(data, a.out, wo);
+  } catch (const Error& e) {  // it names "file 'OUT'": say which option gave it
+    throw naming_option(e, a.out, "-o");
+  }
 #endif
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   DataInfo info;
@@ -91,7 +84,7 @@ Command add_synth_command(CLI::App& app) {
   sub->add_option("--size", a.size, "image width and height in pixels")->capture_default_str();
   sub->add_option("--seed", a.seed, "random seed (image i depends only on the seed and i)")
       ->capture_default_str();
-  sub->add_option("-o,--output", a.out, "the HDF5 file to write (replaced atomically)")->required();
+  sub->add_option("-o,--output", a.out, "the HDF5 file to write (replaced atomically; a symlink is written through)")->required();
   sub->add_option("--merger-channels", a.merger_channels, "merger: 1 band or 3 (g, r, z)")
       ->capture_default_str();
   sub->add_flag("--uint8", a.uint8, "store images as 8-bit (only for values in [0, 1])");

@@ -79,6 +79,30 @@ class BuiltinSource final : public DataSource {
 
 // ---- A data set on disk, streamed ----
 
+// A reader whose class ids must also lie below a model's number of outputs.
+class ClassLimitedReader final : public RowReader {
+ public:
+  ClassLimitedReader(std::shared_ptr<const RowReader> inner, int64_t classes, std::string model)
+      : inner_(std::move(inner)), classes_(classes), model_(std::move(model)) {}
+
+  const RowSetInfo& info() const override { return inner_->info(); }
+
+ protected:
+  void read_sorted(const std::vector<int64_t>& rows, Tensor& images, Tensor& labels) const override {
+    inner_->read(rows, images, labels);
+    const int64_t* ids = labels.data<int64_t>();
+    for (size_t i = 0; i < rows.size(); ++i)
+      ASTRO_CHECK(ids[i] < classes_, "'", info().source, "': row ", rows[i], " has class id ",
+                  ids[i], " but ", model_, " has ", classes_, " outputs (classes 0 to ",
+                  classes_ - 1, ")");
+  }
+
+ private:
+  std::shared_ptr<const RowReader> inner_;
+  int64_t classes_;
+  std::string model_;
+};
+
 class FileSource final : public DataSource {
  public:
   FileSource(const std::string& path, const DataFileOptions& options)
@@ -102,6 +126,11 @@ class FileSource final : public DataSource {
     std::vector<int64_t> rows(static_cast<size_t>(std::min(n, info_.images)));
     std::iota(rows.begin(), rows.end(), int64_t{0});
     return reader_->read_labels(rows);
+  }
+
+  void limit_class_ids(int64_t classes, const std::string& model) override {
+    if (info_.class_labels)
+      reader_ = std::make_shared<ClassLimitedReader>(reader_, classes, model);
   }
 
   std::unique_ptr<BatchSource> batches(std::vector<int64_t> rows, int64_t batch_size, bool shuffle,
@@ -146,7 +175,7 @@ std::unique_ptr<DataSource> DataSource::file(const std::string& path,
 
 DataFileOptions test_split() {
   DataFileOptions o;
-  o.split = "test";
+  o.default_split = "test";
   return o;
 }
 
@@ -159,7 +188,8 @@ void add_data_options(CLI::App* sub, DataFileOptions& o) {
                   "time bin and camera, as dg_train.py with Horovod) or time (time bin only)")
       ->capture_default_str();
   sub->add_option("--split", o.split, "obiwan shard directories: train (xtrain_N.npy) or test "
-                  "(xtest_N.npy)")->capture_default_str();
+                  "(xtest_N.npy); default " + o.default_split)
+      ->check(CLI::IsMember({"train", "test"}));
   sub->add_option("--fake", o.fake, "obiwan cutout files: the simulated galaxies' file of the "
                   "brick whose real galaxies -f names (labels 0 real, 1 fake)");
   sub->add_option("--labels", o.labels, "a directory of FITS images: its labels CSV (default "

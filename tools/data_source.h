@@ -12,7 +12,8 @@
 #include "core/tensor.h"
 #include "io/data_files.h"
 #include "io/synthetic.h"
-#include "models/trainer.h"
+#include "io/batch_source.h"
+#include "models/loss.h"
 
 namespace CLI { class App; }
 
@@ -48,6 +49,13 @@ class DataSource {
   virtual std::unique_ptr<BatchSource> batches(std::vector<int64_t> rows, int64_t batch_size,
                                                bool shuffle, uint64_t seed, double noise) const = 0;
   std::vector<int64_t> all_rows() const;
+  // From now on, a class id >= `classes` read from the file is an Error
+  // naming the file, the row and `model` (e.g. "the model of checkpoint
+  // 'best.h5'"), not a failure deep in the loss. Files that name their
+  // classes are checked against the model when opened; this catches the rest.
+  virtual void limit_class_ids(int64_t classes, const std::string& model) {
+    (void)classes, (void)model;  // the built-in sets' ids are their names'
+  }
 };
 
 // Registers -d, --num-camera, --dg-labels, --split, --fake and --labels (the

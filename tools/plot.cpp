@@ -12,7 +12,7 @@ namespace astrocnn::cli {
 
 bool plots_available() { return false; }
 
-bool plot_curves(const std::vector<EpochMetrics>&, const std::string&, const std::string&) {
+bool plot_curves(const std::vector<EpochMetrics>&, const std::string&, AtomicFile&) {
   return false;
 }
 
@@ -147,7 +147,7 @@ Panel make_panel(const std::vector<EpochMetrics>& history, const std::string& ti
 bool plots_available() { return true; }
 
 bool plot_curves(const std::vector<EpochMetrics>& history, const std::string& title,
-                 const std::string& path) {
+                 AtomicFile& out) {
   const int width = 1100, height = 460;
   Canvas canvas(width, height);
   cairo_t* cr = canvas.cr();
@@ -164,7 +164,7 @@ bool plot_curves(const std::vector<EpochMetrics>& history, const std::string& ti
                      ? make_panel(history, "Accuracy", "accuracy (%)", 100, &Metrics::accuracy)
                      : make_panel(history, "RMSE", "rmse", 1, &Metrics::rmse);
   draw_panel(cr, second, width / 2.0, 30, width / 2.0, height - 30, max_epoch);
-  canvas.write_png(path);
+  out.write(canvas.png());
   return true;
 }
 

@@ -3,14 +3,18 @@
 //   confusion.png          confusion matrix of a classifier (plot_eval.cpp, astrocnn eval --plots)
 //   predicted_vs_true.png  regression outputs against labels (plot_eval.cpp, astrocnn eval --plots)
 //   gallery.png            cutouts, labels and predictions     (plot_gallery.cpp, astrocnn predict --gallery)
-// Each is written atomically. Each returns false, writing nothing, when this
-// build has no cairo, and throws an Error naming the file when writing fails.
+// Each is written atomically (io/output_file.h), into an AtomicFile that
+// the caller commits, so that a command
+// writing several files replaces none until all are complete. Each returns
+// false, writing nothing, when this build has no cairo, and throws an Error
+// naming the file when writing fails.
 #pragma once
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "models/trainer.h"
+#include "io/output_file.h"
+#include "models/metrics.h"
 
 namespace astrocnn::cli {
 
@@ -20,21 +24,21 @@ bool plots_available();
 // Two panels against epoch, train (solid) and validation (dashed): the loss,
 // and the accuracy (or the RMSE when accuracy is not defined for the labels).
 bool plot_curves(const std::vector<EpochMetrics>& history, const std::string& title,
-                 const std::string& path);
+                 AtomicFile& out);
 
 // confusion[true class][predicted class] as a matrix of counts, each cell
 // coloured by its share of the row (so the diagonal reads as per-class
 // recall), with the class names on both axes.
 bool plot_confusion(const std::vector<std::vector<int64_t>>& confusion,
                     const std::vector<std::string>& class_names, const std::string& title,
-                    const std::string& path);
+                    AtomicFile& out);
 
 // One panel per output: the prediction against the label of every image,
 // with the 1:1 line and the panel's RMSE. `predicted` and `truth` hold
 // N rows of names.size() values.
 bool plot_predicted_vs_true(const std::vector<double>& predicted, const std::vector<double>& truth,
                             const std::vector<std::string>& names, const std::string& title,
-                            const std::string& path);
+                            AtomicFile& out);
 
 // One cutout of a gallery: the bands to show (1: greyscale, 3: red, green,
 // blue), as stored; the gallery stretches each image on its own with an
@@ -48,6 +52,6 @@ struct GalleryImage {
 // A grid of the images, `subtitle` (lines split at '\n') under the title
 // (e.g. what the bands are).
 bool plot_gallery(const std::vector<GalleryImage>& images, const std::string& title,
-                  const std::string& subtitle, const std::string& path);
+                  const std::string& subtitle, AtomicFile& out);
 
 }  // namespace astrocnn::cli

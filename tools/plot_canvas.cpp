@@ -3,7 +3,6 @@
 #if defined(ASTROCNN_HAVE_CAIRO)
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 
 #include "core/error.h"
 
@@ -23,18 +22,16 @@ Canvas::~Canvas() {
   cairo_surface_destroy(surface_);
 }
 
-void Canvas::write_png(const std::string& path) {
+std::string Canvas::png() const {
   cairo_surface_flush(surface_);
-  const std::string tmp = path + ".tmp";
-  cairo_status_t status = cairo_surface_write_to_png(surface_, tmp.c_str());
-  if (status != CAIRO_STATUS_SUCCESS) {
-    std::remove(tmp.c_str());
-    throw Error("cannot write '" + path + "': " + cairo_status_to_string(status));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw Error("cannot write '" + path + "'");
-  }
+  std::string bytes;
+  auto append = [](void* closure, const unsigned char* data, unsigned int length) {
+    static_cast<std::string*>(closure)->append(reinterpret_cast<const char*>(data), length);
+    return CAIRO_STATUS_SUCCESS;
+  };
+  const cairo_status_t status = cairo_surface_write_to_png_stream(surface_, append, &bytes);
+  ASTRO_CHECK(status == CAIRO_STATUS_SUCCESS, "cannot encode a PNG: ", cairo_status_to_string(status));
+  return bytes;
 }
 
 void set_colour(cairo_t* cr, Colour c) { cairo_set_source_rgb(cr, c.r, c.g, c.b); }

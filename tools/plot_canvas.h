@@ -30,9 +30,10 @@ class Canvas {
 
   cairo_t* cr() const { return cr_; }
   cairo_surface_t* surface() const { return surface_; }
-  // Writes the PNG atomically (path.tmp, then rename); throws an Error naming
-  // `path` when that fails.
-  void write_png(const std::string& path);
+  // The image encoded as PNG, in memory: the bytes are written to the disk
+  // by io/output_file.h, which checks every write (a full disk is an Error
+  // naming the file, never a truncated PNG).
+  std::string png() const;
 
  private:
   cairo_surface_t* surface_;

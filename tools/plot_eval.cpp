@@ -13,12 +13,12 @@ namespace astrocnn::cli {
 #if !defined(ASTROCNN_HAVE_CAIRO)
 
 bool plot_confusion(const std::vector<std::vector<int64_t>>&, const std::vector<std::string>&,
-                    const std::string&, const std::string&) {
+                    const std::string&, AtomicFile&) {
   return false;
 }
 
 bool plot_predicted_vs_true(const std::vector<double>&, const std::vector<double>&,
-                            const std::vector<std::string>&, const std::string&, const std::string&) {
+                            const std::vector<std::string>&, const std::string&, AtomicFile&) {
   return false;
 }
 
@@ -50,7 +50,7 @@ std::string percent(double fraction) {
 
 bool plot_confusion(const std::vector<std::vector<int64_t>>& confusion,
                     const std::vector<std::string>& names, const std::string& title,
-                    const std::string& path) {
+                    AtomicFile& out) {
   const size_t k = confusion.size();
   ASTRO_CHECK(k > 0 && names.size() == k, "plot_confusion: ", k, " classes but ", names.size(),
               " names");
@@ -145,13 +145,13 @@ bool plot_confusion(const std::vector<std::vector<int64_t>>& confusion,
   cairo_set_font_size(cr, 11);
   for (int pct : {0, 50, 100})
     text_at(cr, std::to_string(pct) + "%", bar_x + bar_w + 5, top + matrix * (1 - pct / 100.0), 0, 0.5);
-  canvas.write_png(path);
+  out.write(canvas.png());
   return true;
 }
 
 bool plot_predicted_vs_true(const std::vector<double>& predicted, const std::vector<double>& truth,
                             const std::vector<std::string>& names, const std::string& title,
-                            const std::string& path) {
+                            AtomicFile& out) {
   const size_t k = names.size();
   ASTRO_CHECK(k > 0 && predicted.size() == truth.size() && predicted.size() % k == 0,
               "plot_predicted_vs_true: ", predicted.size(), " predictions and ", truth.size(),
@@ -211,7 +211,7 @@ bool plot_predicted_vs_true(const std::vector<double>& predicted, const std::vec
     set_colour(cr, kInk);
     text_at(cr, note, a.left + 10, a.top + 14, 0, 0.5);
   }
-  canvas.write_png(path);
+  out.write(canvas.png());
   return true;
 }
 

@@ -15,7 +15,7 @@ namespace astrocnn::cli {
 #if !defined(ASTROCNN_HAVE_CAIRO)
 
 bool plot_gallery(const std::vector<GalleryImage>&, const std::string&, const std::string&,
-                  const std::string&) {
+                  AtomicFile&) {
   return false;
 }
 
@@ -98,7 +98,7 @@ void draw_cutout(cairo_t* cr, const GalleryImage& image, double x, double y, int
 }  // namespace
 
 bool plot_gallery(const std::vector<GalleryImage>& images, const std::string& title,
-                  const std::string& subtitle, const std::string& path) {
+                  const std::string& subtitle, AtomicFile& out) {
   ASTRO_CHECK(!images.empty(), "plot_gallery: no images");
   for (const GalleryImage& g : images)
     ASTRO_CHECK((g.band_count == 1 || g.band_count == 3) && g.height > 0 && g.width > 0 &&
@@ -138,7 +138,7 @@ bool plot_gallery(const std::vector<GalleryImage>& images, const std::string& ti
     set_colour(cr, g.verdict > 0 ? kGreen : g.verdict < 0 ? kRed : kInk);
     text_at(cr, fitted(cr, g.prediction, cell_w - 8), x + cell_w / 2, y + image_size + 22, 0.5, 0);
   }
-  canvas.write_png(path);
+  out.write(canvas.png());
   return true;
 }
 

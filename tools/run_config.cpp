@@ -87,6 +87,9 @@ TrainArgs options_from_json(const json& o) {
   read_if_present(o, "num-camera", a.data.num_camera);
   read_if_present(o, "dg-labels", a.data.dg_labels);
   read_if_present(o, "split", a.data.split);
+  // Runs made before --split could be told apart from its default stored
+  // "train" for every format: for train, the same as not given.
+  if (a.data.split == "train") a.data.split.clear();
   read_if_present(o, "fake", a.data.fake);
   read_if_present(o, "labels", a.data.labels);
   read_if_present(o, "kind", a.kind);

@@ -25,7 +25,7 @@
 
 #include "io/data_files.h"
 #include "models/models.h"
-#include "models/trainer.h"
+#include "models/metrics.h"
 
 namespace astrocnn::cli {
 

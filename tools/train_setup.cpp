@@ -13,6 +13,8 @@
 #include "models/sharding.h"
 #include "tools/batch_options.h"
 #include "tools/commands.h"
+#include "tools/run_dir.h"
+#include "tools/run_lock.h"
 
 namespace astrocnn::cli {
 
@@ -72,20 +74,16 @@ TrainArgs merge_resumed_options(const TrainArgs& given, const CLI::App& sub, con
 }
 
 // The options that need no data, checked before the data are made or read.
+// (Numeric ranges were checked when the command line was parsed,
+// tools/option_checks.cpp: --epochs, --batch-size, --val-fraction, -m, ...)
 TrainOptions check_options(const TrainArgs& a) {
   check_model_name(a.model);
   parse_option("--kind", [&] { return synth::parse_kind(a.kind); });
   TrainOptions opt;
   if (!a.loss.empty()) opt.loss = parse_option("--loss", [&] { return parse_loss(a.loss); });
-  ASTRO_CHECK(a.epochs > 0, "--epochs must be positive, got ", a.epochs);
-  ASTRO_CHECK(a.batch_size > 0, "--batch-size must be positive, got ", a.batch_size);
-  ASTRO_CHECK(a.val_fraction >= 0 && a.val_fraction < 1, "--val-fraction must be in [0, 1), got ",
-              a.val_fraction);
   ASTRO_CHECK(a.schedule == "constant" || a.schedule == "step" || a.schedule == "cosine",
               "--schedule: unknown learning-rate schedule '", a.schedule,
               "' (known: constant, step, cosine)");
-  ASTRO_CHECK(a.shard_epochs >= -1, "-m/--shard-epochs must be -1 (every rank reads the whole "
-              "set), 0 (split once) or K > 0 (split anew every K epochs), got ", a.shard_epochs);
   augment_options(a);  // checks the augmentation flags
   check_trace_path(a);
   apply_threads(a.threads);
@@ -184,6 +182,78 @@ void check_same_data(const json& stored, const DataInfo& d, const std::string& c
     ASTRO_CHECK(value == before, "--resume: ", d.name, " has ", key, " = ", value, " but the run in ",
                 checkpoint, " trained on data with ", key, " = ", before);
   }
+}
+
+TrainingPlan plan_training(TrainArgs a, const CLI::App& sub, bool leader) {
+  namespace fs = std::filesystem;
+  TrainingPlan plan;
+  // The run directory first (only checks: it is locked when the run starts).
+  if (a.resume) {
+    require_hdf5("--resume");
+    ASTRO_CHECK(!a.out.empty(), "--resume needs --out RUN_DIR, the run to continue");
+    if (leader) {
+      RunDirectory::check_files(a.out);  // first: opening a FIFO would block
+      RunLock::check_free(a.out);
+      RunDirectory::check_resumable(a.out);
+    }
+    plan.checkpoint = (fs::path(a.out) / "checkpoint.h5").string();
+    plan.stored = read_run_config(plan.checkpoint);
+    ASTRO_CHECK(plan.stored.contains("options") && plan.stored.contains("state"), "--resume: ",
+                plan.checkpoint, " holds no training state");
+    a = merge_resumed_options(a, sub, plan.stored["options"], plan.checkpoint);
+  } else if (a.out.empty()) {
+    a.out = default_run_directory(a.model);
+  } else {
+    if (leader) {
+      RunDirectory::check_files(a.out);  // first: opening a FIFO would block
+      RunLock::check_free(a.out);
+    }
+    RunDirectory::check_no_run(a.out);
+  }
+  plan.options = check_options(a);
+  if (!a.trace.empty())
+    for (const std::string& name : RunDirectory::file_names())
+      check_distinct_files(a.trace, "--trace", (fs::path(a.out) / name).string(), "--out");
+
+  // The data, and the loss that fits its labels.
+  plan.data = open_data(a);
+  const DataInfo& info = plan.data->info();
+  ASTRO_CHECK(info.height == info.width, info.name, " has ", info.height, "x", info.width,
+              " images; the models take square images");
+  if (a.loss.empty()) a.loss = default_loss(info, plan.data->first_labels(256));
+  plan.options.loss = parse_loss(a.loss);
+  check_loss_fits(plan.options.loss, info);
+
+  // The model: from the options and the data, or the resumed run's.
+  ModelSpec& spec = plan.spec;
+  spec.name = a.model;
+  spec.options.in_channels = info.channels;
+  spec.options.image_size = info.height;
+  spec.options.outputs = model_outputs(a, info);
+  spec.options.small_input_stem = a.small_stem;
+  spec.options.dropout = a.dropout;
+  if (a.resume) {
+    spec = model_from_json(plan.stored["model"]);
+    check_same_data(plan.stored["data"], info, plan.checkpoint);
+    check_images_fit(info, spec, "checkpoint '" + plan.checkpoint + "'");
+    check_labels_fit(info, spec, "checkpoint '" + plan.checkpoint + "'");
+  }
+  // A class id the model has no output for fails when read, naming the row.
+  plan.data->limit_class_ids(
+      spec.options.outputs,
+      a.resume ? "the model '" + spec.name + "' of checkpoint '" + plan.checkpoint + "'"
+      : a.outputs > 0 ? "the model (--outputs " + std::to_string(a.outputs) + ")"
+                      : "the model (one output per class of " + info.name + ")");
+
+  // The split (a resumed run's options may come from an edited config.json:
+  // --val-fraction is checked again here).
+  ASTRO_CHECK(a.val_fraction >= 0 && a.val_fraction < 1, "--val-fraction must be in [0, 1), got ",
+              a.val_fraction);
+  ASTRO_CHECK(a.val_fraction == 0 || info.images >= 2, "a data set of ", info.images,
+              " images cannot give both a training and a validation part (use --val-fraction 0)");
+  plan.rows = split_rows(info.images, a.val_fraction, a.seed);
+  plan.args = std::move(a);
+  return plan;
 }
 
 }  // namespace astrocnn::cli

@@ -6,12 +6,30 @@
 
 #include "core/distributed.h"
 #include "models/trainer.h"
+#include "tools/checkpoint_model.h"
 #include "tools/data_source.h"
 #include "tools/run_config.h"
 
 namespace CLI { class App; }
 
 namespace astrocnn::cli {
+
+// Stage 1 of `astrocnn train`, everything checked and nothing written: the
+// options (merged with the resumed run's), the trainer's typed options, the
+// data opened, the model described and the rows split. Rank 0 (`leader`)
+// also checks the run directory: its files, its lock, and that it holds a
+// run to resume (or none, for a new run).
+struct TrainingPlan {
+  TrainArgs args;
+  TrainOptions options;
+  json stored;             // --resume: the run's config.json from its checkpoint
+  std::string checkpoint;  // --resume: its checkpoint.h5
+  std::unique_ptr<DataSource> data;
+  ModelSpec spec;
+  SplitRows rows;
+  bool resume() const { return args.resume; }
+};
+TrainingPlan plan_training(TrainArgs a, const CLI::App& sub, bool leader);
 
 // runs/<model>-<date>-<time>, made unique with a suffix.
 std::string default_run_directory(const std::string& model);

@@ -13,7 +13,7 @@
 //                          astrocnn_version, best_metric
 //   root attribute         astrocnn_format (1)
 //
-// Files are written atomically (io/hdf5/atomic_write.h): killing the process
+// Files are written atomically (io/output_file.h): killing the process
 // at any moment leaves the previous complete checkpoint loadable.
 #pragma once
 #include <cstdint>
@@ -22,6 +22,7 @@
 
 #include "core/module.h"
 #include "core/optim.h"
+#include "io/output_file.h"
 
 namespace astrocnn {
 
@@ -40,6 +41,9 @@ struct CheckpointMeta {
 // Writes `model`'s state_dict (copied to the host from any device), the
 // optimiser's state when `optimizer` is not null, and `meta`.
 void save_checkpoint(const std::string& path, const Module& model, const SGD* optimizer,
+                     const CheckpointMeta& meta);
+// The same into `out`, which the caller commits (files replaced together).
+void save_checkpoint(AtomicFile& out, const Module& model, const SGD* optimizer,
                      const CheckpointMeta& meta);
 
 // Restores `model` (names and shapes must match exactly: an Error lists the

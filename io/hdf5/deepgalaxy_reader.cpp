@@ -59,15 +59,24 @@ std::vector<int64_t> time_bins(hid_t dataset, int64_t rows, const h5::Where& whe
   const H5T_class_t kind = H5Tget_class(type);
   if (kind != H5T_FLOAT && kind != H5T_INTEGER)
     h5::fail(where, "times must be numbers, got " + h5::type_name(type));
+  // The times are read whole: a declared length beyond any simulation's
+  // (DeepGalaxy's have 71 snapshots) is a damaged file, not a reason to
+  // allocate gigabytes.
+  constexpr hsize_t kMaxSnapshots = hsize_t{1} << 24;
+  if (n > kMaxSnapshots)
+    h5::fail(where, "declares " + std::to_string(n) + " snapshots, more than the " +
+                        std::to_string(kMaxSnapshots) + " astrocnn reads per camera");
   const bool single = kind == H5T_FLOAT && H5Tget_size(type) <= 4;
   std::vector<double> t(n);
   h5::check_status(H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data()),
                    where, "cannot read the times");
   std::vector<int64_t> bins(n);
   for (size_t i = 0; i < n; ++i) {
-    if (!std::isfinite(t[i]))
-      h5::fail(where, "row " + std::to_string(i) + " holds a non-finite time (" +
-                          std::to_string(t[i]) + ")");
+    // Times past 1e12 Myr (a hundred times the age of the universe) would
+    // make bins beyond int64 and classes beyond counting.
+    if (!std::isfinite(t[i]) || std::abs(t[i]) > 1e12)
+      h5::fail(where, "row " + std::to_string(i) + " holds the time " + std::to_string(t[i]) +
+                          " Myr (times must be finite, within +-1e12 Myr)");
     bins[i] = single ? static_cast<int64_t>(static_cast<float>(t[i]) / 5.0f)
                      : static_cast<int64_t>(t[i] / 5.0);
   }
@@ -174,6 +183,9 @@ void DeepGalaxyReader::Impl::derive_labels(DeepGalaxyLabels mode,
   if (mode == DeepGalaxyLabels::Time) {
     class_ids = bins;
     const int64_t classes = bins.empty() ? 0 : *std::max_element(bins.begin(), bins.end()) + 1;
+    ASTRO_CHECK(classes <= kMaxClasses, "DeepGalaxy file '", info.source, "': --dg-labels time ",
+                "gives ", classes, " time bins (5 Myr each), more than the ", kMaxClasses,
+                " classes astrocnn builds a model for (are the times in Myr?)");
     for (int64_t k = 0; k < classes; ++k) info.label_names.push_back(std::to_string(k));
     return;
   }
@@ -231,6 +243,12 @@ std::string DeepGalaxyReader::label_origin(int64_t row) const {
   const Block& b = impl_->block_of(row);
   return "HDF5 file '" + impl_->info.source + "', object '/" + b.group + "/" +
          camera_object("t_myr", b.camera) + "': row " + std::to_string(row - b.first_row);
+}
+
+std::string DeepGalaxyReader::image_origin(int64_t row) const {
+  const Block& b = impl_->block_of(row);
+  return "HDF5 file '" + impl_->info.source + "', object '/" + b.group + "/" +
+         camera_object("images", b.camera) + "': row " + std::to_string(row - b.first_row);
 }
 
 void DeepGalaxyReader::read_sorted(const std::vector<int64_t>& rows, Tensor& images,

@@ -52,6 +52,7 @@ class DeepGalaxyReader final : public RowReader {
  protected:
   void read_sorted(const std::vector<int64_t>& rows, Tensor& images, Tensor& labels) const override;
   std::string label_origin(int64_t row) const override;
+  std::string image_origin(int64_t row) const override;
 
  private:
   struct Impl;

@@ -36,7 +36,7 @@ struct H5WriteOptions {
 };
 
 // Writes `data` (validated first: see Dataset::validate; labels must be
-// finite) to `path` atomically (io/hdf5/atomic_write.h). float64 images and
+// finite) to `path` atomically (io/output_file.h). float64 images and
 // labels are stored as float32.
 void write_dataset(const Dataset& data, const std::string& path,
                    const H5WriteOptions& options = {});
@@ -66,6 +66,7 @@ class H5DatasetReader final : public RowReader {
  protected:
   void read_sorted(const std::vector<int64_t>& rows, Tensor& images, Tensor& labels) const override;
   std::string label_origin(int64_t row) const override;  // "HDF5 file 'f', object '/labels': row r"
+  std::string image_origin(int64_t row) const override;  // "HDF5 file 'f', object '/images': row r"
 
  private:
   struct Impl;

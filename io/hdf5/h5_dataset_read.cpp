@@ -47,7 +47,9 @@ void H5DatasetReader::Impl::inspect_images() {
   info.image_shape = {static_cast<int64_t>(dims[1]), static_cast<int64_t>(dims[2]),
                       static_cast<int64_t>(dims[3])};
   if (info.rows == 0) h5::fail(where, "the data set is empty (N = 0)");
-  if (shape_numel(info.image_shape) == 0)
+  // (A zero dimension, not a product: the product of huge dimensions may
+  // wrap; io/data_files.cpp refuses those with the size limit.)
+  if (dims[1] == 0 || dims[2] == 0 || dims[3] == 0)
     h5::fail(where, "images have no pixels: " + dims_str(dims));
 
   h5::DataType type(h5::check(H5Dget_type(images), where, "cannot read the element type"));
@@ -150,6 +152,10 @@ const std::string& H5DatasetReader::stored_image_type() const { return impl_->im
 
 std::string H5DatasetReader::label_origin(int64_t row) const {
   return "HDF5 file '" + path() + "', object '/labels': row " + std::to_string(row);
+}
+
+std::string H5DatasetReader::image_origin(int64_t row) const {
+  return "HDF5 file '" + path() + "', object '/images': row " + std::to_string(row);
 }
 
 void H5DatasetReader::read_sorted(const std::vector<int64_t>& rows, Tensor& images,

@@ -3,10 +3,10 @@
 #include <cmath>
 #include <vector>
 
-#include "io/hdf5/atomic_write.h"
 #include "io/hdf5/h5_attributes.h"
 #include "io/hdf5/h5_dataset.h"
 #include "io/hdf5/h5_handle.h"
+#include "io/output_file.h"
 
 namespace astrocnn {
 
@@ -72,6 +72,7 @@ void write_dataset(const Dataset& data, const std::string& path, const H5WriteOp
   ASTRO_CHECK(options.chunk_images >= 0, "write_dataset '", path,
               "': chunk_images must be >= 0 (0: automatic), got ", options.chunk_images);
   check_finite_labels(data.labels, path);
+  check_output_file(path);  // before any work: a bad path fails at once
 
   // Everything converted before the file is created, so that bad values
   // never leave a temporary behind.
@@ -97,11 +98,8 @@ void write_dataset(const Dataset& data, const std::string& path, const H5WriteOp
   label_chunk[0] =
       static_cast<hsize_t>(std::clamp<int64_t>(kLabelChunkBytes / label_row_bytes, 1, n));
 
-  write_atomically(path, [&](const std::string& tmp) {
-    h5::Guard guard;  // not held for the fsync and rename: readers in other threads go on
-    const h5::Where where{tmp, ""};
-    h5::File file = h5::create_truncate(tmp);
-    const h5::Where images_at{tmp, "/images"}, labels_at{tmp, "/labels"};
+  h5::write_new_file(path, [&](hid_t file) {
+    const h5::Where where{path, ""}, images_at{path, "/images"}, labels_at{path, "/labels"};
     if (as_uint8)
       write_chunked(file, "images", image_dims, image_chunk, H5T_STD_U8LE, H5T_NATIVE_UINT8,
                     pixels_u8.data(), images_at);
@@ -119,7 +117,6 @@ void write_dataset(const Dataset& data, const std::string& path, const H5WriteOp
     h5::write_string_attribute(file, "task", data.task, where);
     if (!data.label_names.empty())
       h5::write_strings_attribute(file, "label_names", data.label_names, where);
-    h5::check_status(file.close(), where, "cannot close the file (disk full?)");
   });
 }
 

@@ -5,10 +5,14 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "io/output_file.h"
 
 namespace astrocnn::h5 {
 
 namespace {
+
+// The first 8 bytes of every HDF5 file.
+const char kSignature[8] = {'\211', 'H', 'D', 'F', '\r', '\n', '\032', '\n'};
 
 std::recursive_mutex& library_mutex() {
   static std::recursive_mutex m;
@@ -61,7 +65,6 @@ bool check_bool(htri_t value, const Where& where, const std::string& problem) {
 }
 
 bool has_hdf5_signature(const std::string& path) {
-  static const char kSignature[8] = {'\211', 'H', 'D', 'F', '\r', '\n', '\032', '\n'};
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
   in.seekg(0, std::ios::end);
@@ -91,11 +94,16 @@ File open_read_only(const std::string& path, const std::string& what) {
   return File(id);
 }
 
-File create_truncate(const std::string& path) {
-  const Where where{path, ""};
+namespace {
+
+// A new, empty file in memory (see write_new_file).
+File create_in_memory(const std::string& name, const Where& where) {
   PropList access(check(H5Pcreate(H5P_FILE_ACCESS), where, "cannot create a property list"));
-  // STRONG: H5Fclose closes the file at once (and reports write errors then),
-  // instead of waiting for objects that an error path may have left open.
+  // The core driver, growing 1 MiB at a time, without a backing store: the
+  // file lives in memory only, and we write its bytes to the disk ourselves.
+  check_status(H5Pset_fapl_core(access, 1 << 20, /*backing_store=*/0), where,
+               "cannot select the in-memory driver");
+  // STRONG: H5Fclose closes the file at once, even with objects an error path left open.
   check_status(H5Pset_fclose_degree(access, H5F_CLOSE_STRONG), where,
                "cannot set the file close degree");
   PropList creation(check(H5Pcreate(H5P_FILE_CREATE), where, "cannot create a property list"));
@@ -104,9 +112,69 @@ File create_truncate(const std::string& path) {
   // `h5dump --sort_by=creation_order`); h5py still lists them by name.
   check_status(H5Pset_link_creation_order(creation, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
                where, "cannot track the link creation order");
-  hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, creation, access);
-  if (id < 0) fail(where, "cannot create the file");
+  // HDF5 refuses two open files of one name; a counter keeps memory files apart.
+  static int64_t serial = 0;
+  const std::string unique = name + " (in memory " + std::to_string(++serial) + ")";
+  hid_t id = H5Fcreate(unique.c_str(), H5F_ACC_TRUNC, creation, access);
+  if (id < 0) fail(where, "cannot create the file in memory");
   return File(id);
+}
+
+bool starts_with_signature(const char* bytes, size_t size) {
+  return size >= sizeof kSignature && std::memcmp(bytes, kSignature, sizeof kSignature) == 0;
+}
+
+// Writes `image`, taken from a file still open for writing, as the file
+// reads once closed. The open file's superblock (version 0 or 1, as astrocnn
+// writes: bytes 20-23) carries "file consistency flags" marking it open for
+// writing, which H5Fclose clears; they are written cleared here, so the file
+// is byte for byte what HDF5 itself would have left. (Versions 2 and 3 keep
+// the flags under a checksum; H5Fget_file_image clears them itself for 3.)
+void write_closed_image(AtomicFile& out, std::string_view image) {
+  constexpr size_t kFlagsAt = 20, kFlagsSize = 4;
+  const bool old_superblock = image.size() > kFlagsAt + kFlagsSize && image[8] <= 1;
+  if (old_superblock) {
+    out.write(image.substr(0, kFlagsAt));
+    out.write(std::string(kFlagsSize, '\0'));
+    out.write(image.substr(kFlagsAt + kFlagsSize));
+  } else {
+    out.write(image);
+  }
+}
+
+}  // namespace
+
+void write_new_file(const std::string& path, const std::function<void(hid_t file)>& fill) {
+  AtomicFile out(path);  // checks the path before the work: a bad one fails at once
+  write_new_file(out, fill);
+  out.commit();
+}
+
+void write_new_file(AtomicFile& out, const std::function<void(hid_t file)>& fill) {
+  const std::string& path = out.path();
+  Guard guard;
+  const Where where{path, ""};
+  File file = create_in_memory(path, where);
+  fill(file);
+  check_status(H5Fflush(file, H5F_SCOPE_GLOBAL), where, "cannot flush the file in memory");
+  const ssize_t size = H5Fget_file_image(file, nullptr, 0);
+  if (size < 0) fail(where, "cannot measure the file's image in memory");
+  // The core driver's handle is its buffer: write the flushed image from
+  // there rather than from a copy (a data set may be gigabytes). Should a
+  // version of HDF5 hand out something else, take a copy after all.
+  void* handle = nullptr;
+  check_status(H5Fget_vfd_handle(file, H5P_DEFAULT, &handle), where,
+               "cannot reach the file's image in memory");
+  const char* buffer = handle != nullptr ? *static_cast<const char* const*>(handle) : nullptr;
+  std::string copy;
+  if (buffer == nullptr || !starts_with_signature(buffer, static_cast<size_t>(size))) {
+    copy.resize(static_cast<size_t>(size));
+    if (H5Fget_file_image(file, copy.data(), copy.size()) != size)
+      fail(where, "cannot read the file's image in memory");
+    buffer = copy.data();
+  }
+  write_closed_image(out, std::string_view(buffer, static_cast<size_t>(size)));
+  check_status(file.close(), where, "cannot close the file in memory");
 }
 
 }  // namespace astrocnn::h5

@@ -17,9 +17,14 @@
 #pragma once
 #include <hdf5.h>
 
+#include <functional>
 #include <mutex>
 #include <string>
 #include <utility>
+
+namespace astrocnn {
+class AtomicFile;  // io/output_file.h
+}
 
 namespace astrocnn::h5 {
 
@@ -107,9 +112,20 @@ using PropList = Handle<H5Pclose>;
 // `what` says what the file should be ("dataset", "checkpoint").
 File open_read_only(const std::string& path, const std::string& what);
 
-// Creates (truncating) a file for writing; closing the returned handle
-// closes the file for real even if some object were still open.
-File create_truncate(const std::string& path);
+// Writes a new HDF5 file to `path`, atomically (io/output_file.h):
+//
+//   h5::write_new_file(path, [&](hid_t file) { ...fill file... });
+//
+// `fill` runs under a Guard on a file that HDF5's "core" driver holds in
+// memory; its bytes are then written by write_file_atomically, straight from
+// HDF5's buffer. HDF5 thus never writes to the disk: a full disk or any other
+// write error is met by our own writer, with a clear message, and never
+// inside HDF5 (whose 1.10 series leaves a file it failed to close
+// half-destroyed, to crash the process at exit). The file is closed on every
+// path, exceptions included, and `path` is left untouched on any error.
+void write_new_file(const std::string& path, const std::function<void(hid_t file)>& fill);
+// The same into `out`, which the caller commits (files replaced together).
+void write_new_file(AtomicFile& out, const std::function<void(hid_t file)>& fill);
 
 // True when `path` starts with HDF5's signature (at offset 0, or 512, 1024,
 // 2048, ... after a user block).

@@ -9,15 +9,15 @@ common=(--model small --kind morphology -n 64 --size 16 --seed 3 --batch-size 16
 augment=(--flip --rot90 --rotate any --translate 1.5 --zoom 0.8,1.25 --brightness 0.1 --noise 0.05 --fill edge)
 
 # ---- Bad values: one error line naming the flag, nothing written ----
-expect_error 2 "\-\-rotate must be in \[0, 180\]" -- train "${common[@]}" --rotate 200 --out "$tmp/bad"
+expect_error 2 "\-\-rotate: must be a number in \[0, 180\]" -- train "${common[@]}" --rotate 200 --out "$tmp/bad"
 expect_error 2 "\-\-rotate" -- train "${common[@]}" --rotate sideways --out "$tmp/bad"
 expect_error 2 "\-\-zoom needs 0 < MIN <= MAX" -- train "${common[@]}" --zoom 2,1 --out "$tmp/bad"
 expect_error 2 "\-\-zoom" -- train "${common[@]}" --zoom 1.2 --out "$tmp/bad"
-expect_error 2 "\-\-brightness must be in \[0, 1)" -- train "${common[@]}" --brightness 1 --out "$tmp/bad"
+expect_error 2 "\-\-brightness: must be a number in \[0, 1)" -- train "${common[@]}" --brightness 1 --out "$tmp/bad"
 expect_error 2 "\-\-fill: unknown fill 'wrap'" -- train "${common[@]}" --flip --fill wrap --out "$tmp/bad"
 expect_error 2 "\-\-translate 16 pixels shifts a 16x16 image" -- train "${common[@]}" --translate 16 --out "$tmp/bad"
 expect_error 2 "\-\-trace '$tmp/no/such/dir/t.json': the directory" -- train "${common[@]}" --trace "$tmp/no/such/dir/t.json" --out "$tmp/bad"
-expect_error 2 "\-\-trace-step must be >= 1" -- train "${common[@]}" --trace "$tmp/t.json" --trace-step 0 --out "$tmp/bad"
+expect_error 2 "\-\-trace-step: must be an integer in \[1, 1e+09\]" -- train "${common[@]}" --trace "$tmp/t.json" --trace-step 0 --out "$tmp/bad"
 [ -e "$tmp/bad" ] && fail "a failed run left $tmp/bad behind"
 
 # ---- Every augmentation, with a trace of step 2 ----

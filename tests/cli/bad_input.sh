@@ -9,7 +9,7 @@ source "$(dirname "$0")/testlib.bash" "$@"
 expect_error 2 "\-\-model: unknown model 'vgg'" -- train --model vgg -n 20
 expect_error 2 "\-\-loss: unknown loss 'hinge'" -- train --loss hinge -n 20
 expect_error 2 "\-\-kind: .*unknown kind" -- train --kind spiral -n 20
-expect_error 2 "\-\-val-fraction must be in \[0, 1)" -- train --model small --val-fraction 1.5 -n 20 --size 16
+expect_error 2 "\-\-val-fraction: must be a number in \[0, 1)" -- train --model small --val-fraction 1.5 -n 20 --size 16
 expect_error 2 "\-\-schedule: unknown learning-rate schedule 'linear'" -- \
   train --model small --schedule linear -n 20 --size 16 --out "$tmp/never"
 expect_error 2 "Could not convert: --epochs = many" -- train --epochs many

@@ -40,6 +40,6 @@ expect_job_failure hung "rank 0 waited 5 s for the other ranks in MPI_"
 start=$SECONDS
 timeout 60 mpirun -np 2 "$bin" train --epochs 0 --out "$tmp/bad" >"$tmp/bad.log" 2>&1
 status=$? seconds=$((SECONDS - start))
-expect_job_failure bad "astrocnn: error: --epochs must be positive, got 0"
+expect_job_failure bad "astrocnn: error: --epochs: must be an integer in \[1, 1e+06\], got .0."
 [ "$status" -eq 2 ] || fail "a bad option under mpirun exited $status, expected 2"
 echo "ok"

@@ -57,7 +57,7 @@ if have_cairo; then
     predict --checkpoint "$tmp/run_fr/best.h5" -f "$tmp/fr.h5" -o "$tmp/x.csv" --gallery "$tmp/x.png" --bands 6
   expect_error 2 "\-\-bands takes one band (greyscale) or three" -- \
     predict --checkpoint "$tmp/run_fr/best.h5" -f "$tmp/fr.h5" -o "$tmp/x.csv" --gallery "$tmp/x.png" --bands 0,1
-  expect_error 2 "\-\-gallery-count must be >= 1" -- \
+  expect_error 2 "\-\-gallery-count: must be an integer in \[1, 1024\]" -- \
     predict --checkpoint "$tmp/run_fr/best.h5" -f "$tmp/fr.h5" -o "$tmp/x.csv" --gallery "$tmp/x.png" --gallery-count 0
   [ -e "$tmp/x.csv" ] || [ -e "$tmp/x.png" ] && fail "a failed predict wrote files"
 
@@ -69,7 +69,7 @@ if have_cairo; then
   [ -e "$tmp/plots/mg/confusion.png" ] && fail "merger parameters got a confusion matrix"
 
   : >"$tmp/not_a_dir"
-  expect_error 2 "\-\-plots '$tmp/not_a_dir/plots': cannot create the directory" -- \
+  expect_error 2 "\-\-plots '$tmp/not_a_dir/plots': '$tmp/not_a_dir' is not a directory" -- \
     eval --checkpoint "$tmp/run_mg/best.h5" -f "$tmp/mg.h5" --plots "$tmp/not_a_dir/plots"
 else
   expect_error 2 "\-\-gallery: this astrocnn was built without cairo" -- \

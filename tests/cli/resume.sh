@@ -49,11 +49,16 @@ for _ in $(seq 1 600); do
 done
 kill -9 "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
-done_epochs=$(($(wc -l <"$tmp/killed/metrics.csv") / 2))
-if [ "$done_epochs" -lt 4 ]; then
-  run_ok "$tmp/again" train --out "$tmp/killed" --resume
-else
+# checkpoint.h5 is renamed into place just before metrics.csv, so the kill
+# may leave no metrics.csv yet: --resume rewrites it from the checkpoint.
+done_epochs=0
+[ -e "$tmp/killed/metrics.csv" ] && done_epochs=$(($(wc -l <"$tmp/killed/metrics.csv") / 2))
+if "$bin" train --out "$tmp/killed" --resume >"$tmp/again" 2>&1; then
+  :
+elif grep -q "already trained 4 of --epochs 4" "$tmp/again"; then
   echo "note: the run finished before it could be killed; nothing to resume"
+else
+  fail "resuming the killed run failed: $(tail -3 "$tmp/again")"
 fi
 cut -d, -f1-6 "$tmp/straight2/metrics.csv" >"$tmp/a"
 cut -d, -f1-6 "$tmp/killed/metrics.csv" >"$tmp/b"

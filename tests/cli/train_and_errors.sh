@@ -18,8 +18,8 @@ grep -q -- "--resume" <("$bin" train --help) || fail "train --help does not list
 
 expect_error 2 "unknown model 'nope'" -- train --model nope -n 20 --epochs 1
 expect_error 2 "unknown loss 'bogus'" -- train --loss bogus -n 20 --epochs 1
-expect_error 2 "epochs must be positive" -- train --epochs 0 -n 20
-expect_error 2 "batch-size must be positive" -- train --batch-size -3 -n 20 --epochs 1
+expect_error 2 "\-\-epochs: must be an integer in \[1, 1e+06\], got .0." -- train --epochs 0 -n 20
+expect_error 2 "\-\-batch-size: must be an integer in \[1, 65536\]" -- train --batch-size -3 -n 20 --epochs 1
 expect_error 2 "device must be cpu or cuda" -- train --device tpu -n 20 --epochs 1
 expect_error 2 "needs integer class labels" -- train --loss xent -n 20 --epochs 1
 expect_error 2 "error" -- train --no-such-option
