@@ -17,6 +17,7 @@ namespace astrocnn::ops {
 Tensor add(const Tensor& a, const Tensor& b);  // same shapes; the residual add
 Tensor scale(const Tensor& x, double alpha);
 Tensor relu(const Tensor& x);         // core/ops/activation.cpp
+Tensor leaky_relu(const Tensor& x, double slope = 0.01);  // slope >= 0
 Tensor sigmoid(const Tensor& x);      // core/ops/activation.cpp
 Tensor softmax(const Tensor& x);      // rows of [N,C]; not differentiable (prediction only)
 

@@ -1,4 +1,4 @@
-// Parameter-free activation layers: ReLU and Maxout (header only: each is one op call).
+// Parameter-free activation layers: ReLU, LeakyReLU and Maxout (header only: each is one op call).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -12,6 +12,20 @@ class ReLU : public Module {
  public:
   Tensor forward(const Tensor& x) override { return ops::relu(x); }
   std::string type_name() const override { return "ReLU"; }
+};
+
+// Leaky ReLU (Maas et al., 2013): slope * x for x <= 0, as torch.nn.LeakyReLU.
+class LeakyReLU : public Module {
+ public:
+  explicit LeakyReLU(double slope = 0.01) : slope_(slope) {
+    ASTRO_CHECK(slope >= 0, "LeakyReLU: the slope must be >= 0, got ", slope);
+  }
+  Tensor forward(const Tensor& x) override { return ops::leaky_relu(x, slope_); }
+  std::string type_name() const override { return "LeakyReLU"; }
+  double slope() const { return slope_; }
+
+ private:
+  double slope_;
 };
 
 // Maxout (Goodfellow et al., 2013): the maximum over groups of k consecutive

@@ -41,6 +41,9 @@ struct Tolerance {
 };
 constexpr Tolerance kExact{0};       // copies, selections, masks: bit for bit
 constexpr Tolerance kFloat32{1e-4};  // float32 arithmetic in another order or formula
+// A kernel version with TF32 tensor cores (10-bit mantissa: rounding error
+// 2^-11 per operand, ~1e-3 after a sum) is held to at least this.
+constexpr Tolerance kTf32{5e-3};
 
 using Tensors = std::vector<Tensor>;
 
@@ -67,7 +70,10 @@ const std::vector<OpCase>& all_op_cases();
 
 // Runs each case of `op` on `backend` and on the reference backend and
 // CHECKs the outputs (Catch2 assertions; a missing op is a WARN "SKIP").
-void check_op_against_reference(Backend& backend, const std::string& op);
+// `loosest` raises every case's tolerance to at least its own (for kernel
+// versions in reduced precision).
+void check_op_against_reference(Backend& backend, const std::string& op,
+                                Tolerance loosest = kExact);
 
 // ---- Inputs ----
 // Uniform float32 values in [lo, hi) from a seeded Philox stream.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The layers of the code and the one direction of their #includes, checked.
-# Everything is built into one library, so neither the compiler nor the
-# linker would notice a kernel including an autograd header or a layer
-# including the trainer; this does, and names the file and line.
+# The layers of the code and the one direction of their #includes, checked
+# on every build (CMake target check_layers). All sources share one include
+# root, so neither the compiler nor the linker would notice a kernel
+# including an autograd header or a layer including the trainer; this does,
+# and names the file and line.
 #
 #   tensor data   core/{tensor,storage,dtype,error,philox,distributed}.h
 #        ^

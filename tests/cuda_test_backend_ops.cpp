@@ -1,8 +1,11 @@
 // The CUDA backend through the one backend harness
-// (tests/backend_op_cases.h): one test case per op of the op table, with
-// each op's default kernel version. tests/cuda_test_conv.cpp and
-// cuda_test_gemm_dense.cpp sweep the numbered versions.
+// (tests/backend_op_cases.h): one test case per op of the op table. Ops
+// whose kernels come in numbered versions (convolution; dense layers, through
+// SGEMM) run every case once per version, TF32 versions at the TF32
+// tolerance.
 #include <catch2/catch.hpp>
+
+#include <string>
 
 #include "backend_op_cases.h"
 #include "kernels/backend.h"
@@ -10,9 +13,36 @@
 
 using namespace astrocnn;
 
+namespace {
+
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+void check_every_version(const std::string& op) {
+  Backend& cuda = *cuda_backend_if_device();
+  if (starts_with(op, "conv2d")) {
+    for (int v = 1; v <= conv_version_count(); ++v) {
+      INFO("convolution version " << conv_version_name(v));
+      set_conv_version(v);
+      optest::check_op_against_reference(cuda, op);
+    }
+    set_conv_version(0);
+  } else if (starts_with(op, "dense")) {
+    for (int v = 1; v <= sgemm_version_count(); ++v) {
+      INFO("SGEMM version " << sgemm_version_name(v));
+      set_sgemm_version(v);
+      optest::check_op_against_reference(cuda, op, sgemm_version_is_tf32(v) ? optest::kTf32 : optest::kExact);
+    }
+    set_sgemm_version(0);
+  } else {
+    optest::check_op_against_reference(cuda, op);
+  }
+}
+
+}  // namespace
+
 #define ASTROCNN_BACKEND_OP(name, params)                                     \
   TEST_CASE("cuda against the reference: " #name, "[cuda][ops]") {           \
-    optest::check_op_against_reference(*cuda_backend_if_device(), #name);    \
+    check_every_version(#name);                                               \
   }
 #include "kernels/backend_ops.inc"
 #undef ASTROCNN_BACKEND_OP

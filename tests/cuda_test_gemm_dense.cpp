@@ -1,7 +1,6 @@
 // Every SGEMM version against a double-precision GEMM on the host, for every
-// transpose combination and awkward sizes, and the dense layer (forward,
-// backward data, backward weights + bias) against the reference backend.
-#include "backend_op_cases.h"
+// transpose combination and awkward sizes. (The dense layer with every SGEMM
+// version is in the one backend harness, tests/cuda_test_backend_ops.cpp.)
 #include "cuda_test_common.h"
 
 using namespace astrocnn;
@@ -114,39 +113,4 @@ TEST_CASE("SGEMM rejects bad arguments", "[cuda][gemm][errors]") {
   CHECK_THROWS_WITH(cuda_sgemm(false, false, -1, 2, 2, 1, p, 2, p, 2, 0, p, 2), Catch::Contains("M=-1"));
   CHECK_THROWS_WITH(cuda_sgemm(false, false, 2, 2, 2, 1, p, 2, p, 2, 0, p, 2, 42),
                     Catch::Contains("unknown SGEMM version 42"));
-}
-
-TEST_CASE("cuda dense layer matches the reference with every SGEMM version", "[cuda][dense]") {
-  // The harness's dense shapes (tests/backend_op_cases.h).
-  const std::vector<optest::DenseShape> cases = optest::dense_test_shapes();
-  for (int v = 1; v <= sgemm_version_count(); ++v) {
-    set_sgemm_version(v);
-    const double tol = tolerance_for(v);
-    for (const optest::DenseShape& c : cases) {
-      CAPTURE(v, c.N, c.I, c.O);
-      Pair x = input({c.N, c.I}, 21), w = input({c.O, c.I}, 22), b = input({c.O}, 23);
-      Pair y = output({c.N, c.O}), y_nobias = output({c.N, c.O});
-      ref().dense_forward(x.cpu, w.cpu, &b.cpu, y.cpu);
-      cuda().dense_forward(x.gpu, w.gpu, &b.gpu, y.gpu);
-      CHECK_CLOSE(y, tol);
-      ref().dense_forward(x.cpu, w.cpu, nullptr, y_nobias.cpu);
-      cuda().dense_forward(x.gpu, w.gpu, nullptr, y_nobias.gpu);
-      CHECK_CLOSE(y_nobias, tol);
-
-      Pair dy = input({c.N, c.O}, 24), dx = output({c.N, c.I});
-      ref().dense_backward_data(dy.cpu, w.cpu, dx.cpu);
-      cuda().dense_backward_data(dy.gpu, w.gpu, dx.gpu);
-      CHECK_CLOSE(dx, tol);
-
-      Pair dw = output({c.O, c.I}), db = output({c.O}), dw_only = output({c.O, c.I});
-      ref().dense_backward_weights(x.cpu, dy.cpu, dw.cpu, &db.cpu);
-      cuda().dense_backward_weights(x.gpu, dy.gpu, dw.gpu, &db.gpu);
-      CHECK_CLOSE(dw, tol);
-      CHECK_CLOSE(db, kFp32Tol);  // the bias sums never use tensor cores
-      ref().dense_backward_weights(x.cpu, dy.cpu, dw_only.cpu, nullptr);
-      cuda().dense_backward_weights(x.gpu, dy.gpu, dw_only.gpu, nullptr);
-      CHECK_CLOSE(dw_only, tol);
-    }
-  }
-  set_sgemm_version(0);
 }

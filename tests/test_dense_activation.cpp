@@ -3,6 +3,7 @@
 
 #include "core/ops.h"
 #include "gradcheck.h"
+#include "layers/activation.h"
 
 using namespace astrocnn;
 using namespace astrocnn::testing;
@@ -50,6 +51,24 @@ TEST_CASE("relu and sigmoid known values", "[activation]") {
   CHECK(s[2] == Approx(0.0).margin(1e-30));
 }
 
+TEST_CASE("leaky relu known values, as torch.nn.functional.leaky_relu", "[activation]") {
+  Tensor x = Tensor::from_vector<float>({-2, 0, 3, NAN, -INFINITY}, {5});
+  auto y = ops::leaky_relu(x, 0.1).to_vector<float>();
+  CHECK(y[0] == Approx(-0.2));
+  CHECK(y[1] == 0);
+  CHECK(y[2] == 3);
+  CHECK(std::isnan(y[3]));  // NaN propagates
+  CHECK(y[4] == -INFINITY);
+  CHECK(ops::leaky_relu(x, 0.0).to_vector<float>()[0] == 0);  // slope 0 is ReLU
+  CHECK_THROWS_WITH(ops::leaky_relu(x, -0.5), Catch::Contains("slope must be finite and >= 0"));
+  CHECK_THROWS_WITH(LeakyReLU(-1), Catch::Contains("slope must be >= 0"));
+  // The gradient at exactly 0 is the slope (PyTorch's choice).
+  Tensor z = Tensor::from_vector<double>({0.0}, {1});
+  z.set_requires_grad(true);
+  ops::leaky_relu(z, 0.25).backward();
+  CHECK(z.grad().to_vector<double>()[0] == 0.25);
+}
+
 TEST_CASE("softmax is stable for large logits", "[activation]") {
   Tensor x = Tensor::from_vector<float>({1000, 1000, 0, -5, 0, 5}, {2, 3});
   auto y = ops::softmax(x).to_vector<float>();
@@ -66,6 +85,7 @@ TEST_CASE("activation and elementwise gradients", "[activation][gradcheck]") {
   double* d = x.data<double>();
   for (int64_t i = 0; i < x.numel(); i += 2) d[i] = -d[i];
   check_gradients([](auto& in) { return ops::relu(in[0]); }, {x});
+  check_gradients([](auto& in) { return ops::leaky_relu(in[0], 0.2); }, {x});
   check_gradients([](auto& in) { return ops::sigmoid(in[0]); }, {random_tensor({4, 9}, 12, -4, 4)});
   check_gradients([](auto& in) { return ops::add(in[0], in[1]); },
                   {random_tensor({2, 3, 5, 5}, 13), random_tensor({2, 3, 5, 5}, 14)});

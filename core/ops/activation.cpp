@@ -1,5 +1,7 @@
-// Differentiable activations: ReLU and sigmoid (backward from the saved output),
+// Differentiable activations: ReLU, leaky ReLU and sigmoid (backward from the saved output),
 // and softmax for predictions.
+#include <cmath>
+
 #include "core/ops.h"
 #include "core/ops/common.h"
 #include "core/trace.h"
@@ -16,6 +18,17 @@ struct ReluNode final : Node {
     return {dx};
   }
   const char* name() const override { return "relu"; }
+};
+
+struct LeakyReluNode final : Node {
+  double slope = 0;
+  Tensor y;  // detached forward output: y > 0 exactly where x > 0 (slope >= 0)
+  std::vector<Tensor> backward(const Tensor& g) override {
+    Tensor dx = empty_like(g);
+    backend_for(g).leaky_relu_backward(slope, y, g, dx);
+    return {dx};
+  }
+  const char* name() const override { return "leaky_relu"; }
 };
 
 struct SigmoidNode final : Node {
@@ -36,6 +49,23 @@ Tensor relu(const Tensor& x) {
   backend_for(x).relu_forward(x, y);
   if (needs_grad({x})) {
     auto node = std::make_shared<ReluNode>();
+    node->y = y.detach();
+    record(node, {x}, y);
+  }
+  return y;
+}
+
+Tensor leaky_relu(const Tensor& x, double slope) {
+  trace::Scope trace_op("leaky_relu", "forward", x);
+  check_floats("leaky_relu", {&x});
+  // A negative slope would make y > 0 where x < 0, and the backward reads y.
+  ASTRO_CHECK(std::isfinite(slope) && slope >= 0, "leaky_relu: the slope must be finite and >= 0, got ",
+              slope);
+  Tensor y = empty_like(x);
+  backend_for(x).leaky_relu_forward(slope, x, y);
+  if (needs_grad({x})) {
+    auto node = std::make_shared<LeakyReluNode>();
+    node->slope = slope;
     node->y = y.detach();
     record(node, {x}, y);
   }

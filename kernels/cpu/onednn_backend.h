@@ -33,10 +33,10 @@ class OneDnnBackend final : public Backend {
   std::string name() const override { return "cpu-onednn"; }
   Device device() const override { return Device::CPU; }
 
-  // Every op of the table. Where each is defined: loops.cpp (fill, scale,
-  // maxout, dropout, sgd_update), eltwise.cpp (add, relu, sigmoid),
-  // softmax.cpp, conv.cpp, pool.cpp, dense.cpp, batchnorm.cpp, and loss.cpp
-  // (the losses, delegated to the reference backend).
+  // Every op of the table, defined in this directory's file for its family
+  // (the same names as kernels/reference/: activation, batchnorm, conv2d,
+  // dense, dropout, elementwise, loss, maxout, pool, sgd). The losses are
+  // delegated to the reference backend.
 #define ASTROCNN_BACKEND_OP(name, params) void name params override;
 #include "kernels/backend_ops.inc"
 #undef ASTROCNN_BACKEND_OP

@@ -1,4 +1,4 @@
-// CUDA kernels: ReLU, sigmoid (forward and backward) and row softmax, with
+// CUDA kernels: ReLU, leaky ReLU, sigmoid (forward and backward) and row softmax, with
 // the semantics of kernels/reference/activation.cpp: NaN propagates through
 // ReLU, the ReLU gradient at exactly 0 is 0, sigmoid uses the two branches
 // that never overflow exp(), softmax subtracts the row maximum and sums in double.
@@ -20,6 +20,18 @@ __global__ void relu_forward_kernel(const float* x, float* y, int64_t n) {
 __global__ void relu_backward_kernel(const float* y, const float* dy, float* dx, int64_t n) {
   for (int64_t i = cuda::first_index(); i < n; i += cuda::grid_stride())
     dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+__global__ void leaky_relu_forward_kernel(float slope, const float* x, float* y, int64_t n) {
+  for (int64_t i = cuda::first_index(); i < n; i += cuda::grid_stride()) {
+    const float v = x[i];
+    y[i] = v > 0.0f ? v : slope * v;
+  }
+}
+
+__global__ void leaky_relu_backward_kernel(float slope, const float* y, const float* dy, float* dx, int64_t n) {
+  for (int64_t i = cuda::first_index(); i < n; i += cuda::grid_stride())
+    dx[i] = y[i] > 0.0f ? dy[i] : slope * dy[i];
 }
 
 __global__ void sigmoid_forward_kernel(const float* x, float* y, int64_t n) {
@@ -77,6 +89,17 @@ void CudaBackend::relu_forward(const Tensor& x, Tensor& y) {
 void CudaBackend::relu_backward(const Tensor& y, const Tensor& dy, Tensor& dx) {
   launch_flat("relu_backward_kernel", relu_backward_kernel, y.numel(), cuda::in_f32(y, "relu_backward"),
               cuda::in_f32(dy, "relu_backward"), cuda::out_f32(dx, "relu_backward"));
+}
+
+void CudaBackend::leaky_relu_forward(double slope, const Tensor& x, Tensor& y) {
+  launch_flat("leaky_relu_forward_kernel", leaky_relu_forward_kernel, x.numel(), static_cast<float>(slope),
+              cuda::in_f32(x, "leaky_relu_forward"), cuda::out_f32(y, "leaky_relu_forward"));
+}
+
+void CudaBackend::leaky_relu_backward(double slope, const Tensor& y, const Tensor& dy, Tensor& dx) {
+  launch_flat("leaky_relu_backward_kernel", leaky_relu_backward_kernel, y.numel(), static_cast<float>(slope),
+              cuda::in_f32(y, "leaky_relu_backward"), cuda::in_f32(dy, "leaky_relu_backward"),
+              cuda::out_f32(dx, "leaky_relu_backward"));
 }
 
 void CudaBackend::sigmoid_forward(const Tensor& x, Tensor& y) {

@@ -1,4 +1,4 @@
-// Reference kernels: ReLU, sigmoid, row softmax.
+// Reference kernels: ReLU, leaky ReLU, sigmoid, row softmax.
 #include <algorithm>
 #include <cmath>
 
@@ -18,6 +18,17 @@ void relu_forward_ref(const T* x, T* y, int64_t n) {
 template <class T>
 void relu_backward_ref(const T* y, const T* dy, T* dx, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dx[i] = y[i] > T(0) ? dy[i] : T(0);
+}
+
+// The slope is applied in the tensor's type, as every backend does.
+template <class T>
+void leaky_relu_forward_ref(T slope, const T* x, T* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] > T(0) ? x[i] : slope * x[i];
+}
+
+template <class T>
+void leaky_relu_backward_ref(T slope, const T* y, const T* dy, T* dx, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dx[i] = y[i] > T(0) ? dy[i] : slope * dy[i];
 }
 
 // Written in the two branches that never overflow exp().
@@ -60,6 +71,15 @@ void ReferenceBackend::relu_forward(const Tensor& x, Tensor& y) {
 void ReferenceBackend::relu_backward(const Tensor& y, const Tensor& dy, Tensor& dx) {
   ASTRO_REFERENCE_DISPATCH(y.dtype(), T,
                            relu_backward_ref(y.data<T>(), dy.data<T>(), dx.data<T>(), y.numel()));
+}
+void ReferenceBackend::leaky_relu_forward(double slope, const Tensor& x, Tensor& y) {
+  ASTRO_REFERENCE_DISPATCH(x.dtype(), T,
+                           leaky_relu_forward_ref(static_cast<T>(slope), x.data<T>(), y.data<T>(), x.numel()));
+}
+void ReferenceBackend::leaky_relu_backward(double slope, const Tensor& y, const Tensor& dy, Tensor& dx) {
+  ASTRO_REFERENCE_DISPATCH(y.dtype(), T,
+                           leaky_relu_backward_ref(static_cast<T>(slope), y.data<T>(), dy.data<T>(),
+                                                   dx.data<T>(), y.numel()));
 }
 void ReferenceBackend::sigmoid_forward(const Tensor& x, Tensor& y) {
   ASTRO_REFERENCE_DISPATCH(x.dtype(), T, sigmoid_forward_ref(x.data<T>(), y.data<T>(), x.numel()));

@@ -1,7 +1,9 @@
-// Elementwise ops: sigmoid (oneDNN eltwise), the residual add (oneDNN
-// binary) and ReLU (a loop, see below). Shape does not matter to them, so
-// every tensor is seen as a flat array of numel floats and the primitive is
-// keyed by numel alone.
+// Activations: sigmoid (oneDNN eltwise), ReLU and leaky ReLU (loops, see
+// below) and row
+// softmax (oneDNN softmax; prediction only: the training loss fuses softmax
+// with cross-entropy and runs on the reference backend). Shape does not
+// matter to the elementwise ones, so every tensor is seen as a flat array of
+// numel floats and the primitive is keyed by numel alone.
 //
 // Sigmoid uses eltwise_logistic_use_dst_for_bwd: the backward pass is
 // computed from the forward output y, which is what the Backend interface
@@ -26,11 +28,6 @@ struct EltwiseForward : CachedOp {
 struct EltwiseBackward : CachedOp {
   dnnl::eltwise_backward prim;
   memory dst, diff_dst, diff_src;
-};
-
-struct BinaryAdd : CachedOp {
-  dnnl::binary prim;
-  memory a, b, y;
 };
 
 dnnl::eltwise_forward::primitive_desc forward_pd(algorithm alg, int64_t n, dnnl::engine& eng) {
@@ -74,6 +71,11 @@ void eltwise_backward(const char* op, algorithm alg, const Tensor& y, const Tens
                    {DNNL_ARG_DIFF_SRC, bind(e.diff_src, dx)}});
 }
 
+struct Softmax : CachedOp {
+  dnnl::softmax_forward prim;
+  memory x, y;
+};
+
 }  // namespace
 
 // ReLU is a loop, not oneDNN's eltwise_relu: that one computes max(x, 0),
@@ -95,6 +97,24 @@ void OneDnnBackend::relu_backward(const Tensor& y, const Tensor& dy, Tensor& dx)
   float* dxs = dx.data<float>();
   parallel_for(y.numel(), [=](int64_t i) { dxs[i] = ys[i] > 0.0f ? dys[i] : 0.0f; });
 }
+// Leaky ReLU: loops for the same reasons as ReLU (oneDNN's eltwise_relu with
+// alpha computes the forward alike, but its backward multiplies where the
+// interface selects).
+void OneDnnBackend::leaky_relu_forward(double slope, const Tensor& x, Tensor& y) {
+  require_f32("leaky_relu_forward", x);
+  const float a = static_cast<float>(slope);
+  const float* xs = x.data<float>();
+  float* ys = y.data<float>();
+  parallel_for(x.numel(), [=](int64_t i) { ys[i] = xs[i] > 0.0f ? xs[i] : a * xs[i]; });
+}
+void OneDnnBackend::leaky_relu_backward(double slope, const Tensor& y, const Tensor& dy, Tensor& dx) {
+  require_f32("leaky_relu_backward", y);
+  const float a = static_cast<float>(slope);
+  const float* ys = y.data<float>();
+  const float* dys = dy.data<float>();
+  float* dxs = dx.data<float>();
+  parallel_for(y.numel(), [=](int64_t i) { dxs[i] = ys[i] > 0.0f ? dys[i] : a * dys[i]; });
+}
 void OneDnnBackend::sigmoid_forward(const Tensor& x, Tensor& y) {
   eltwise_forward("sigmoid_forward", algorithm::eltwise_logistic_use_dst_for_bwd, x, y);
 }
@@ -102,24 +122,20 @@ void OneDnnBackend::sigmoid_backward(const Tensor& y, const Tensor& dy, Tensor& 
   eltwise_backward("sigmoid_backward", algorithm::eltwise_logistic_use_dst_for_bwd, y, dy, dx);
 }
 
-void OneDnnBackend::add(const Tensor& a, const Tensor& b, Tensor& y) {
-  require_f32("add", a);
-  const int64_t n = y.numel();
-  if (n == 0) return;
+void OneDnnBackend::softmax_forward(const Tensor& x, Tensor& y) {
+  require_f32("softmax_forward", x);
+  const int64_t N = x.size(0), C = x.size(1);
   Context& ctx = Context::get();
   auto lock = ctx.lock();
-  auto& e = ctx.cached<BinaryAdd>(op_key("add", n), [&] {
-    BinaryAdd made;
-    dnnl::binary::desc desc(algorithm::binary_add, flat(n), flat(n), flat(n));
-    made.prim = dnnl::binary({desc, ctx.engine()});
-    made.a = ctx.unbound(flat(n));
-    made.b = ctx.unbound(flat(n));
-    made.y = ctx.unbound(flat(n));
+  auto& e = ctx.cached<Softmax>(op_key("softmax_forward", N, C), [&] {
+    const memory::desc md = f32_desc({N, C}, Tag::nc);
+    Softmax made;
+    made.prim = dnnl::softmax_forward({{dnnl::prop_kind::forward_inference, md, 1}, ctx.engine()});
+    made.x = ctx.unbound(md);
+    made.y = ctx.unbound(md);
     return made;
   });
-  ctx.run(e.prim, {{DNNL_ARG_SRC_0, bind(e.a, a)},
-                   {DNNL_ARG_SRC_1, bind(e.b, b)},
-                   {DNNL_ARG_DST, bind(e.y, y)}});
+  ctx.run(e.prim, {{DNNL_ARG_SRC, bind(e.x, x)}, {DNNL_ARG_DST, bind(e.y, y)}});
 }
 
 }  // namespace astrocnn
