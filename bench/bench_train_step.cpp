@@ -16,7 +16,7 @@
 #include "core/optim.h"
 #include "core/philox.h"
 #include "models/models.h"
-#include "models/trainer.h"
+#include "models/train/trainer.h"
 #if defined(ASTROCNN_HAVE_ONEDNN)
 #include "kernels/cpu/onednn_backend.h"
 #endif

@@ -5,7 +5,7 @@
 // `mpirun -np N astrocnn train ...` (or `srun`) starts N copies of the
 // program. Each copy is a rank: it computes gradients on its own batch, the
 // ranks sum them with allreduce and all apply the same update, so the model
-// stays identical everywhere (models/trainer.h). The collectives come from
+// stays identical everywhere (models/train/trainer.h). The collectives come from
 // the existing engines, never from home-made sockets:
 //
 //   MpiCommunicator   (core/distributed_mpi.cpp)        MPI_Allreduce/MPI_Bcast on host memory

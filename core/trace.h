@@ -3,7 +3,7 @@
 //
 // Code marks what it does with a Scope, an RAII slice: each op (core/ops/*.cpp)
 // opens one for its forward pass, the autograd loop (core/autograd.cpp) one
-// per node's backward, the optimiser one for its step; io/traced_batches.h
+// per node's backward, the optimiser one for its step; io/batches/traced_batches.h
 // puts them all inside one "training step" slice. Slices nest by time, one
 // row per thread. While nothing records (the normal case) a Scope costs one
 // relaxed atomic load.
@@ -76,7 +76,7 @@ class Scope {
 // The Chrome trace event format: {"traceEvents": [{"name", "cat", "ph": "X",
 // "ts", "dur", "pid", "tid", "args": {"backend", "shape", "dtype"}}, ...]},
 // plus metadata events naming the process and the threads.
-// (io/traced_batches.cpp writes it, through io/output_file.h.)
+// (io/batches/traced_batches.cpp writes it, through io/output_file.h.)
 std::string chrome_trace_json(const std::vector<Event>& events);
 
 }  // namespace astrocnn::trace

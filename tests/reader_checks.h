@@ -1,4 +1,4 @@
-// What every RowReader (io/row_reader.h) must do, checked against the data
+// What every RowReader (io/readers/row_reader.h) must do, checked against the data
 // set the test wrote, held in memory: read any rows in any order, and stream
 // through StreamingBatchIterator exactly the batches BatchIterator gives.
 #pragma once
@@ -9,9 +9,9 @@
 #include <numeric>
 #include <vector>
 
-#include "io/dataset.h"
-#include "io/row_reader.h"
-#include "io/streaming_iterator.h"
+#include "io/batches/dataset.h"
+#include "io/readers/row_reader.h"
+#include "io/batches/streaming_iterator.h"
 
 namespace astrocnn::testing {
 

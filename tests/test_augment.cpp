@@ -1,4 +1,4 @@
-// Augmentation transforms on small known images (io/augment.h): an impulse
+// Augmentation transforms on small known images (io/batches/augment.h): an impulse
 // moved by each transform lands where it must, a ramp zoomed by 2 has the
 // expected values, the random draws are reproducible and cover what they
 // should, and test-time averaging over the 8 dihedral views is exact.
@@ -12,8 +12,8 @@
 #include "core/autograd.h"
 #include "core/ops.h"
 #include "core/philox.h"
-#include "io/augment.h"
-#include "io/dataset.h"
+#include "io/batches/augment.h"
+#include "io/batches/dataset.h"
 #include "models/models.h"
 
 using namespace astrocnn;

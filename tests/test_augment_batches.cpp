@@ -1,4 +1,4 @@
-// AugmentedBatches (io/augmented_batches.h): the worker thread hands out
+// AugmentedBatches (io/batches/augmented_batches.h): the worker thread hands out
 // exactly augment_batch() of the wrapped source's batches, epoch after epoch,
 // whatever the timing; errors reach the caller; the trainer runs on it.
 #include <catch2/catch.hpp>
@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "core/philox.h"
-#include "io/augmented_batches.h"
-#include "io/dataset.h"
+#include "io/batches/augmented_batches.h"
+#include "io/batches/dataset.h"
 #include "models/models.h"
-#include "models/trainer.h"
+#include "models/train/trainer.h"
 
 using namespace astrocnn;
 

@@ -7,7 +7,7 @@
 #include <set>
 #include <vector>
 
-#include "io/dataset.h"
+#include "io/batches/dataset.h"
 
 using namespace astrocnn;
 

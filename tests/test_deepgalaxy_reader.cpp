@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "io/data_files.h"
+#include "io/readers/data_files.h"
 #include "io/hdf5/deepgalaxy_reader.h"
 #include "io/hdf5/h5_dataset.h"
 #include "io/hdf5/h5_read.h"

@@ -9,9 +9,9 @@
 #include <set>
 
 #include "core/distributed.h"
-#include "io/dataset.h"
-#include "models/sharding.h"
-#include "models/trainer.h"
+#include "io/batches/dataset.h"
+#include "models/train/sharding.h"
+#include "models/train/trainer.h"
 
 using namespace astrocnn;
 

@@ -1,5 +1,5 @@
 // Directories of FITS images with a labels CSV (io/fits/fits_reader.h) and
-// the CSV itself (io/labels_csv.h), on files written here.
+// the CSV itself (io/readers/labels_csv.h), on files written here.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "io/data_files.h"
-#include "io/labels_csv.h"
+#include "io/readers/data_files.h"
+#include "io/readers/labels_csv.h"
 #include "reader_checks.h"
 #include "temp_dir.h"
 #if defined(ASTROCNN_HAVE_FITS)

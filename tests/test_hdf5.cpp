@@ -20,10 +20,10 @@
 
 #include "reader_checks.h"
 #include "temp_dir.h"
-#include "io/dataset.h"
+#include "io/batches/dataset.h"
 #include "io/output_file.h"
 #include "io/hdf5/h5_dataset.h"
-#include "io/streaming_iterator.h"
+#include "io/batches/streaming_iterator.h"
 
 using namespace astrocnn;
 namespace fs = std::filesystem;

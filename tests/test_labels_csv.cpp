@@ -1,5 +1,5 @@
-// The integer class ids of a labels CSV (io/labels_csv.h): they number the
-// classes 0 .. K-1 with K at most kMaxClasses (io/row_reader.h), so that one
+// The integer class ids of a labels CSV (io/readers/labels_csv.h): they number the
+// classes 0 .. K-1 with K at most kMaxClasses (io/readers/row_reader.h), so that one
 // wrong id cannot make a class name, and a model output, for every id below
 // it. A bad id is an Error naming the CSV and the line it is on.
 #include <catch2/catch.hpp>
@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "core/error.h"
-#include "io/labels_csv.h"
-#include "io/row_reader.h"
+#include "io/readers/labels_csv.h"
+#include "io/readers/row_reader.h"
 #include "temp_dir.h"
 
 using namespace astrocnn;

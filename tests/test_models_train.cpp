@@ -20,7 +20,7 @@
 #include "core/optim.h"
 #include "core/philox.h"
 #include "models/models.h"
-#include "models/trainer.h"
+#include "models/train/trainer.h"
 
 using namespace astrocnn;
 using namespace astrocnn::models;

@@ -1,4 +1,4 @@
-// .npy files (io/npy.h): headers as numpy writes them, row reads, and clear
+// .npy files (io/readers/npy.h): headers as numpy writes them, row reads, and clear
 // errors for what is not read (Fortran order, big-endian, other dtypes, short files).
 #include <catch2/catch.hpp>
 
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "io/npy.h"
+#include "io/readers/npy.h"
 #include "temp_dir.h"
 
 using namespace astrocnn;

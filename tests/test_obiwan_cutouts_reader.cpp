@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "io/data_files.h"
+#include "io/readers/data_files.h"
 #include "io/hdf5/obiwan_cutouts.h"
 #include "reader_checks.h"
 #include "temp_dir.h"

@@ -1,4 +1,4 @@
-// obiwan's .npy shards (io/obiwan_shards.h), written here in the layout of
+// obiwan's .npy shards (io/readers/obiwan_shards.h), written here in the layout of
 // obiwan's split_testtrain.py: testtrain/<bri>/<brick>/xtrain_N.npy float32
 // [n, H, W, C] channels last, ytrain_N.npy float64 [n] of 0 (real) / 1 (fake).
 #include <catch2/catch.hpp>
@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "io/data_files.h"
-#include "io/npy.h"
-#include "io/obiwan_shards.h"
+#include "io/readers/data_files.h"
+#include "io/readers/npy.h"
+#include "io/readers/obiwan_shards.h"
 #include "reader_checks.h"
 #include "temp_dir.h"
 

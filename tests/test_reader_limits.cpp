@@ -1,8 +1,8 @@
 // What readers refuse in what a file declares or holds, and what they still
 // take at the edge of each limit:
-// - RowReader::read (io/row_reader.h): a NaN or infinite pixel is an Error
+// - RowReader::read (io/readers/row_reader.h): a NaN or infinite pixel is an Error
 //   naming the file, the object, the row, the channel, y and x;
-// - open_data_files (io/data_files.h): at most 2^26 values per image, 2^31
+// - open_data_files (io/readers/data_files.h): at most 2^26 values per image, 2^31
 //   images, kMaxClasses classes and label columns; --split only for obiwan
 //   shards, and never against a shard's own name;
 // - DeepGalaxy's times (io/hdf5/deepgalaxy_reader.h): finite, within
@@ -20,11 +20,11 @@
 #include <utility>
 #include <vector>
 
-#include "io/data_files.h"
-#include "io/dataset.h"
-#include "io/npy.h"
-#include "io/obiwan_shards.h"
-#include "io/row_reader.h"
+#include "io/readers/data_files.h"
+#include "io/batches/dataset.h"
+#include "io/readers/npy.h"
+#include "io/readers/obiwan_shards.h"
+#include "io/readers/row_reader.h"
 #include "temp_dir.h"
 #if defined(ASTROCNN_HAVE_HDF5)
 #include <hdf5.h>

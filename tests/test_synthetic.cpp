@@ -7,8 +7,8 @@
 #include <numeric>
 #include <vector>
 
-#include "io/galaxy_profiles.h"
-#include "io/synthetic.h"
+#include "io/synth/galaxy_profiles.h"
+#include "io/synth/synthetic.h"
 
 using namespace astrocnn;
 using namespace astrocnn::synth;

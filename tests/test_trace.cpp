@@ -1,4 +1,4 @@
-// The --trace timeline (core/trace.h, io/traced_batches.h): one training
+// The --trace timeline (core/trace.h, io/batches/traced_batches.h): one training
 // step of a small network gives parseable Chrome-trace JSON with a slice per
 // op forward and backward, each naming its backend, with durations >= 0 and
 // slices that nest (never overlap partly); nothing is recorded otherwise.
@@ -13,16 +13,16 @@
 #include "core/optim.h"
 #include "core/philox.h"
 #include "core/trace.h"
-#include "io/dataset.h"
+#include "io/batches/dataset.h"
 #include "io/output_file.h"
-#include "io/traced_batches.h"
+#include "io/batches/traced_batches.h"
 #include "kernels/backend.h"
 #include "layers/activation.h"
 #include "layers/conv2d.h"
 #include "layers/dense.h"
 #include "layers/flatten.h"
 #include "layers/sequential.h"
-#include "models/trainer.h"
+#include "models/train/trainer.h"
 #include "temp_dir.h"
 
 using namespace astrocnn;

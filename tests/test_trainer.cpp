@@ -6,7 +6,7 @@
 #include <regex>
 
 #include "core/philox.h"
-#include "io/synthetic.h"
+#include "io/synth/synthetic.h"
 #include "layers/activation.h"
 #include "layers/conv2d.h"
 #include "layers/dense.h"
@@ -14,7 +14,7 @@
 #include "layers/flatten.h"
 #include "layers/sequential.h"
 #include "models/models.h"
-#include "models/trainer.h"
+#include "models/train/trainer.h"
 
 using namespace astrocnn;
 

@@ -3,9 +3,9 @@
 #include <CLI/CLI.hpp>
 
 #include "core/error.h"
-#include "io/augmented_batches.h"
+#include "io/batches/augmented_batches.h"
 #include "io/output_file.h"
-#include "models/sharding.h"
+#include "models/train/sharding.h"
 #include "tools/commands.h"
 
 namespace astrocnn::cli {

@@ -1,8 +1,8 @@
 // The `astrocnn train` options that change the batches on their way to the
 // trainer: augmentation (--flip, --rot90, --rotate, --translate, --zoom,
-// --brightness, --fill, --augment-validation; io/augment.h), done by a
-// worker thread (io/augmented_batches.h), and the one-step timeline
-// (--trace, --trace-step; io/traced_batches.h).
+// --brightness, --fill, --augment-validation; io/batches/augment.h), done by a
+// worker thread (io/batches/augmented_batches.h), and the one-step timeline
+// (--trace, --trace-step; io/batches/traced_batches.h).
 //
 // --noise joins the augmentation when any other augmentation is on, so that
 // it is added after the geometric transforms (interpolation would smooth
@@ -11,9 +11,9 @@
 #include <memory>
 #include <string>
 
-#include "io/augment.h"
-#include "io/batch_source.h"
-#include "io/traced_batches.h"
+#include "io/batches/augment.h"
+#include "io/batches/batch_source.h"
+#include "io/batches/traced_batches.h"
 #include "tools/data_source.h"
 #include "tools/run_config.h"
 

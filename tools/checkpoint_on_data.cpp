@@ -7,7 +7,7 @@
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/ops.h"
-#include "io/augment.h"
+#include "io/batches/augment.h"
 #include "tools/commands.h"
 
 namespace astrocnn::cli {

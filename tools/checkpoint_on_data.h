@@ -65,7 +65,7 @@ void check_finite_result(double value, const std::string& what, const Checkpoint
 // One pass over every image in order, `each` called per batch with its
 // images, its labels and the model's outputs [B, K] on the host (softmax
 // probabilities for a classifier), with `tta` the mean over the 8 dihedral
-// views of each image (io/augment.h).
+// views of each image (io/batches/augment.h).
 using PredictionBatch =
     std::function<void(const Tensor& x, const Tensor& y, const std::vector<double>& outputs)>;
 void for_each_prediction(CheckpointOnData& run, int64_t batch_size, bool tta,

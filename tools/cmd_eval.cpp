@@ -15,7 +15,7 @@
 
 #include "core/error.h"
 #include "io/output_file.h"
-#include "models/trainer.h"
+#include "models/train/trainer.h"
 #include "tools/checkpoint_on_data.h"
 #include "tools/commands.h"
 #include "tools/plot.h"

@@ -1,5 +1,5 @@
 // `astrocnn synth`: writes a data set of the built-in synthetic galaxies
-// (io/synthetic.h) to an HDF5 file in the native layout (docs/DATA.md).
+// (io/synth/synthetic.h) to an HDF5 file in the native layout (docs/DATA.md).
 #include <CLI/CLI.hpp>
 
 #include <chrono>
@@ -9,7 +9,7 @@
 
 #include "core/error.h"
 #include "io/output_file.h"
-#include "io/synthetic.h"
+#include "io/synth/synthetic.h"
 #include "tools/commands.h"
 #include "tools/data_source.h"
 #if defined(ASTROCNN_HAVE_HDF5)

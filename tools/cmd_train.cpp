@@ -2,7 +2,7 @@
 // the built-in synthetic galaxy set (the defaults are what `make demo` runs),
 // writing the run directory described in tools/run_dir.h. --resume continues
 // the run in --out from its checkpoint.h5 with the same results as an
-// uninterrupted run (see models/trainer.h for what that takes).
+// uninterrupted run (see models/train/trainer.h for what that takes).
 //
 // In stages: (1) everything checked, nothing written (plan_training,
 // tools/train_setup.h): a bad option, file or model fails with one error line
@@ -12,7 +12,7 @@
 //
 // Under mpirun/srun every rank runs this same command (data-parallel
 // training, core/distributed.h): each trains on its share of the images
-// (-m, models/sharding.h), and rank 0 alone prints, writes the run directory
+// (-m, models/train/sharding.h), and rank 0 alone prints, writes the run directory
 // and its checkpoints, which every rank reads back on --resume.
 //
 // One run at a time holds the run directory's lock (tools/run_lock.h). On
@@ -35,7 +35,7 @@
 #include "core/error.h"
 #include "core/philox.h"
 #include "models/models.h"
-#include "models/trainer.h"
+#include "models/train/trainer.h"
 #include "tools/batch_options.h"
 #include "tools/checkpoint_model.h"
 #include "tools/commands.h"

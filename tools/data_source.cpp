@@ -9,8 +9,8 @@
 #include <sstream>
 
 #include "core/error.h"
-#include "io/dataset.h"
-#include "io/streaming_iterator.h"
+#include "io/batches/dataset.h"
+#include "io/batches/streaming_iterator.h"
 #include "tools/commands.h"
 
 namespace astrocnn::cli {

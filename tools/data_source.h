@@ -1,8 +1,8 @@
 // The images a command works on: the built-in synthetic generator (kept in
-// memory) or a data set on disk in any format astrocnn reads (io/data_files.h:
+// memory) or a data set on disk in any format astrocnn reads (io/readers/data_files.h:
 // native HDF5, DeepGalaxy, obiwan shards or cutouts, FITS + labels CSV),
 // read in batches while the work runs, never loaded whole. Both hand out the
-// same batches for the same rows (see io/streaming_iterator.h).
+// same batches for the same rows (see io/batches/streaming_iterator.h).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "core/tensor.h"
-#include "io/data_files.h"
-#include "io/synthetic.h"
-#include "io/batch_source.h"
-#include "models/loss.h"
+#include "io/readers/data_files.h"
+#include "io/synth/synthetic.h"
+#include "io/batches/batch_source.h"
+#include "models/train/loss.h"
 
 namespace CLI { class App; }
 

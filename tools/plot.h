@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "io/output_file.h"
-#include "models/metrics.h"
+#include "models/train/metrics.h"
 
 namespace astrocnn::cli {
 

@@ -23,9 +23,9 @@
 #include <string>
 #include <vector>
 
-#include "io/data_files.h"
+#include "io/readers/data_files.h"
 #include "models/models.h"
-#include "models/metrics.h"
+#include "models/train/metrics.h"
 
 namespace astrocnn::cli {
 
@@ -40,7 +40,7 @@ struct TrainArgs {
   int64_t outputs = 0;     // 0: from the data
   double dropout = 0.5;
   std::string file;        // empty: the built-in synthetic set below
-  DataFileOptions data;    // -d, --num-camera, --dg-labels, --split, --fake, --labels (io/data_files.h)
+  DataFileOptions data;    // -d, --num-camera, --dg-labels, --split, --fake, --labels (io/readers/data_files.h)
   std::string kind = "morphology";
   int64_t images = 1000;
   int64_t size = 64;
@@ -60,7 +60,7 @@ struct TrainArgs {
   int threads = 0;
   std::string out;  // empty: runs/<model>-<date>-<time>
   bool resume = false;
-  // Augmentation of the training images (io/augment.h, tools/batch_options.h).
+  // Augmentation of the training images (io/batches/augment.h, tools/batch_options.h).
   bool flip = false, rot90 = false;
   double rotate = 0;  // degrees; 180 = any angle
   double translate = 0;
@@ -71,7 +71,7 @@ struct TrainArgs {
   // One traced training step; not options of the run (not in "options", may change on --resume).
   std::string trace;
   int64_t trace_step = 2;
-  // Data-parallel runs (mpirun/srun, models/sharding.h): -m, and --sync-bn.
+  // Data-parallel runs (mpirun/srun, models/train/sharding.h): -m, and --sync-bn.
   int64_t shard_epochs = -1;
   bool sync_bn = false;
 };

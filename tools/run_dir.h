@@ -48,7 +48,7 @@
 #include <vector>
 
 #include "io/output_file.h"
-#include "models/metrics.h"
+#include "models/train/metrics.h"
 #include "tools/run_lock.h"
 
 namespace astrocnn::cli {

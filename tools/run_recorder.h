@@ -10,8 +10,8 @@
 
 #include "core/distributed.h"
 #include "core/module.h"
-#include "io/batch_source.h"
-#include "models/trainer.h"
+#include "io/batches/batch_source.h"
+#include "models/train/trainer.h"
 #include "tools/run_config.h"
 #include "tools/run_dir.h"
 #include "tools/train_setup.h"

@@ -8,9 +8,9 @@
 #include <utility>
 
 #include "core/error.h"
-#include "io/synthetic.h"
+#include "io/synth/synthetic.h"
 #include "models/models.h"
-#include "models/sharding.h"
+#include "models/train/sharding.h"
 #include "tools/batch_options.h"
 #include "tools/commands.h"
 #include "tools/run_dir.h"

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "core/distributed.h"
-#include "models/trainer.h"
+#include "models/train/trainer.h"
 #include "tools/checkpoint_model.h"
 #include "tools/data_source.h"
 #include "tools/run_config.h"
@@ -44,13 +44,13 @@ TrainArgs merge_resumed_options(const TrainArgs& given, const CLI::App& sub,
 // applies --threads and returns the trainer's options.
 TrainOptions check_options(const TrainArgs& a);
 
-// -f PATH (any format of io/data_files.h), or the built-in set of --kind,
+// -f PATH (any format of io/readers/data_files.h), or the built-in set of --kind,
 // -n, --size and --seed.
 std::unique_ptr<DataSource> open_data(const TrainArgs& a);
 
 // This process's training batches over `rows`: all of them, shuffled each
 // epoch, when it trains alone; with several ranks its share by -m
-// (models/sharding.h), with noise drawn from a stream of its own. `data`
+// (models/train/sharding.h), with noise drawn from a stream of its own. `data`
 // must outlive the result.
 std::unique_ptr<BatchSource> worker_training_batches(const DataSource& data, const TrainArgs& a,
                                                      const std::vector<int64_t>& rows,

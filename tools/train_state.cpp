@@ -4,7 +4,7 @@
 
 #include "core/error.h"
 #include "core/philox.h"
-#include "models/sharding.h"
+#include "models/train/sharding.h"
 #if defined(ASTROCNN_HAVE_HDF5)
 #include "io/hdf5/checkpoint.h"
 #endif

@@ -12,7 +12,7 @@
 #include "core/distributed.h"
 #include "core/module.h"
 #include "core/optim.h"
-#include "models/trainer.h"
+#include "models/train/trainer.h"
 #include "tools/run_config.h"
 
 namespace astrocnn::cli {

@@ -2,7 +2,7 @@
 // hold. Read with cfitsio (Debian: libcfitsio-dev); built when CMake finds
 // it (ASTROCNN_HAVE_FITS).
 //
-//   cutouts/labels.csv       filename,class  (or filename,<target>,<target>...; io/labels_csv.h)
+//   cutouts/labels.csv       filename,class  (or filename,<target>,<target>...; io/readers/labels_csv.h)
 //   cutouts/ngc1300.fits     one image: [H, W] (NAXIS2 x NAXIS1)
 //   cutouts/m87.fits         ...
 //
@@ -26,8 +26,8 @@
 #include <string>
 #include <vector>
 
-#include "io/labels_csv.h"
-#include "io/row_reader.h"
+#include "io/readers/labels_csv.h"
+#include "io/readers/row_reader.h"
 
 namespace astrocnn {
 

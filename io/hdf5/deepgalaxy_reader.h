@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "io/row_reader.h"
+#include "io/readers/row_reader.h"
 
 namespace astrocnn {
 

@@ -8,7 +8,7 @@
 //
 // write_dataset() writes a whole in-memory Dataset; H5DatasetReader reads
 // any rows of a file without loading the rest, so files larger than memory
-// train through StreamingBatchIterator (io/streaming_iterator.h).
+// train through StreamingBatchIterator (io/batches/streaming_iterator.h).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "core/tensor.h"
-#include "io/dataset.h"
-#include "io/row_reader.h"
+#include "io/batches/dataset.h"
+#include "io/readers/row_reader.h"
 
 namespace astrocnn {
 

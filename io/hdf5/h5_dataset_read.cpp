@@ -48,7 +48,7 @@ void H5DatasetReader::Impl::inspect_images() {
                       static_cast<int64_t>(dims[3])};
   if (info.rows == 0) h5::fail(where, "the data set is empty (N = 0)");
   // (A zero dimension, not a product: the product of huge dimensions may
-  // wrap; io/data_files.cpp refuses those with the size limit.)
+  // wrap; io/readers/data_files.cpp refuses those with the size limit.)
   if (dims[1] == 0 || dims[2] == 0 || dims[3] == 0)
     h5::fail(where, "images have no pixels: " + dims_str(dims));
 

@@ -18,7 +18,7 @@
 #include <memory>
 #include <string>
 
-#include "io/row_reader.h"
+#include "io/readers/row_reader.h"
 
 namespace astrocnn {
 
