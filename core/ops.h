@@ -32,13 +32,9 @@ struct SamePadding { int64_t before = 0, after = 0; };
 SamePadding same_padding(int64_t in, int64_t k, int64_t stride);
 
 // ---- pooling (core/ops/pool.cpp) ----
-struct Pool2dOptions {
-  int64_t R = 2, S = 2, stride_h = 2, stride_w = 2;
-  int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
-  bool count_include_pad = true;  // average pooling only; see Pool2dParams
-};
-Tensor max_pool2d(const Tensor& x, const Pool2dOptions& o);
-Tensor avg_pool2d(const Tensor& x, const Pool2dOptions& o);
+// The window, strides and padding: Pool2dWindow (kernels/params.h).
+Tensor max_pool2d(const Tensor& x, const Pool2dWindow& window);
+Tensor avg_pool2d(const Tensor& x, const Pool2dWindow& window);
 Tensor global_avg_pool(const Tensor& x);  // [N,C,H,W] -> [N,C]
 
 // ---- dense (core/ops/dense.cpp): x [N,I], w [O,I], bias [O] or undefined ----

@@ -35,6 +35,15 @@ std::string Conv2dParams::str() const {
                         pad_bottom, ",", pad_right, " groups=", groups, "}");
 }
 
+Pool2dParams Pool2dParams::of(const std::vector<int64_t>& x, const Pool2dWindow& window) {
+  ASTRO_CHECK(x.size() == 4, "pool2d: the input must have 4 dimensions, got ", x.size());
+  Pool2dParams p;
+  static_cast<Pool2dWindow&>(p) = window;
+  p.N = x[0], p.C = x[1], p.H = x[2], p.W = x[3];
+  p.validate();  // messages start with "pool2d:" and list every size
+  return p;
+}
+
 void Pool2dParams::validate() const {
   ASTRO_CHECK(N > 0 && C > 0 && H > 0 && W > 0, "pool2d: input sizes must be positive, got ", str());
   ASTRO_CHECK(R > 0 && S > 0 && stride_h > 0 && stride_w > 0,

@@ -45,12 +45,20 @@ struct Conv2dParams : Conv2dGeometry {
 // divisor is the number of real input pixels under the window (TensorFlow's
 // "SAME" rule, used by the LeNet-style fake/real net). Max pooling ignores
 // padded positions (they are -infinity).
-struct Pool2dParams {
-  int64_t N = 0, C = 0, H = 0, W = 0;
+// The window: its size, strides, padding and padding rule. What a caller of
+// ops::max_pool2d / avg_pool2d chooses; Pool2dParams adds the input's sizes.
+struct Pool2dWindow {
   int64_t R = 2, S = 2;
   int64_t stride_h = 2, stride_w = 2;
   int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
-  bool count_include_pad = true;
+  bool count_include_pad = true;  // average pooling only
+};
+
+struct Pool2dParams : Pool2dWindow {
+  int64_t N = 0, C = 0, H = 0, W = 0;
+
+  // The pooling of an input of shape `x` [N,C,H,W] by `window`; validated.
+  static Pool2dParams of(const std::vector<int64_t>& x, const Pool2dWindow& window);
 
   int64_t P() const { return (H + pad_top + pad_bottom - R) / stride_h + 1; }
   int64_t Q() const { return (W + pad_left + pad_right - S) / stride_w + 1; }

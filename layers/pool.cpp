@@ -11,13 +11,13 @@ void check_window(const char* layer, int64_t kernel, int64_t stride, const Paddi
               ": padding must be >= 0, got ", padding.h, "x", padding.w);
 }
 
-// The op options for a square window on input x, with the padding resolved
-// for x's size (SAME padding depends on it).
-ops::Pool2dOptions window_options(const char* layer, const Tensor& x, int64_t kernel,
-                                  int64_t stride, const Padding& padding) {
+// The window of a square kernel on input x, with the padding resolved for
+// x's size (SAME padding depends on it).
+Pool2dWindow window_options(const char* layer, const Tensor& x, int64_t kernel, int64_t stride,
+                            const Padding& padding) {
   ASTRO_CHECK(x.dim() == 4, layer, ": expected an input [N,C,H,W], got ", x.str());
   PadSides pad = resolve_padding(padding, x.size(2), x.size(3), kernel, kernel, stride, stride);
-  ops::Pool2dOptions o;
+  Pool2dWindow o;
   o.R = o.S = kernel;
   o.stride_h = o.stride_w = stride;
   o.pad_top = pad.top;
@@ -44,7 +44,7 @@ AvgPool2d::AvgPool2d(int64_t kernel, int64_t stride, Padding padding, bool count
 }
 
 Tensor AvgPool2d::forward(const Tensor& x) {
-  ops::Pool2dOptions o = window_options("AvgPool2d", x, kernel_, stride_, padding_);
+  Pool2dWindow o = window_options("AvgPool2d", x, kernel_, stride_, padding_);
   o.count_include_pad = count_include_pad_;
   return ops::avg_pool2d(x, o);
 }

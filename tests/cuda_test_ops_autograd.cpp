@@ -39,7 +39,7 @@ Run forward_backward(Device device) {
   Tensor h = ops::conv2d(x, w1, Tensor(), Conv2dGeometry::symmetric(1, 2));
   h = ops::batch_norm(h, gamma, beta, running_mean, running_var, /*training=*/true, 0.1, 1e-5);
   h = ops::relu(h);
-  h = ops::max_pool2d(h, ops::Pool2dOptions{});                  // 16x16 -> 8x8
+  h = ops::max_pool2d(h, Pool2dWindow{});                  // 16x16 -> 8x8
   h = ops::dropout(h.flatten(1), 0.25, /*training=*/true, 7, 0);  // 6*8*8 = 384 features
   h = ops::maxout(ops::dense(h, w2, b2), 2);                     // 10 -> 5 classes
   Tensor loss = ops::softmax_cross_entropy(h, labels);

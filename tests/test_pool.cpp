@@ -13,12 +13,11 @@
 
 using namespace astrocnn;
 using namespace astrocnn::testing;
-using ops::Pool2dOptions;
 using ops::SamePadding;
 
 namespace {
 
-Pool2dOptions window(int64_t R, int64_t S, int64_t stride, int64_t top = 0, int64_t left = 0,
+Pool2dWindow window(int64_t R, int64_t S, int64_t stride, int64_t top = 0, int64_t left = 0,
                      int64_t bottom = 0, int64_t right = 0, bool include_pad = true) {
   return {R, S, stride, stride, top, left, bottom, right, include_pad};
 }
@@ -37,7 +36,7 @@ Tensor distinct_values(const Shape& shape, uint64_t seed) {
 }
 
 // Runs the max-pool backward kernel with upstream gradient dy on x.
-std::vector<float> max_pool_grad(const Tensor& x, const Pool2dOptions& o, const Tensor& dy) {
+std::vector<float> max_pool_grad(const Tensor& x, const Pool2dWindow& o, const Tensor& dy) {
   Tensor xr = x.detach();
   xr.set_requires_grad(true);
   Tensor y = ops::max_pool2d(xr, o);
@@ -187,7 +186,7 @@ TEST_CASE("global_avg_pool known values", "[pool]") {
 TEST_CASE("pooling gradients", "[pool][gradcheck]") {
   struct Case {
     Shape x;
-    Pool2dOptions opt;
+    Pool2dWindow opt;
   };
   const std::vector<Case> cases = {
       {{2, 3, 7, 5}, window(2, 2, 2)},                  // odd H/W, trailing row/column unused
@@ -199,10 +198,10 @@ TEST_CASE("pooling gradients", "[pool][gradcheck]") {
   for (const Case& c : cases) {
     CAPTURE(shape_str(c.x), c.opt.R, c.opt.S, c.opt.stride_h, c.opt.pad_top, c.opt.pad_left,
             c.opt.pad_bottom, c.opt.pad_right);
-    const Pool2dOptions opt = c.opt;
+    const Pool2dWindow opt = c.opt;
     check_gradients([opt](auto& in) { return ops::max_pool2d(in[0], opt); },
                     {distinct_values(c.x, seed++)});
-    Pool2dOptions include = opt, exclude = opt;
+    Pool2dWindow include = opt, exclude = opt;
     include.count_include_pad = true;
     exclude.count_include_pad = false;
     check_gradients([include](auto& in) { return ops::avg_pool2d(in[0], include); },

@@ -41,17 +41,10 @@ struct GlobalAvgPoolNode final : Node {
 };
 
 // Checks x and fills the pooling record shared by max and average pooling.
-Pool2dParams pool_params(const char* op, const Tensor& x, const Pool2dOptions& o) {
+Pool2dParams pool_params(const char* op, const Tensor& x, const Pool2dWindow& window) {
   check_floats(op, {&x});
   check_rank(op, "input", x, 4);
-  Pool2dParams p;
-  p.N = x.size(0), p.C = x.size(1), p.H = x.size(2), p.W = x.size(3);
-  p.R = o.R, p.S = o.S, p.stride_h = o.stride_h, p.stride_w = o.stride_w;
-  p.pad_top = o.pad_top, p.pad_left = o.pad_left, p.pad_bottom = o.pad_bottom,
-  p.pad_right = o.pad_right;
-  p.count_include_pad = o.count_include_pad;
-  p.validate();  // messages start with "pool2d:" and list every size
-  return p;
+  return Pool2dParams::of(x.shape(), window);
 }
 }  // namespace
 
@@ -66,7 +59,7 @@ SamePadding same_padding(int64_t in, int64_t k, int64_t stride) {
   return pad;
 }
 
-Tensor max_pool2d(const Tensor& x, const Pool2dOptions& o) {
+Tensor max_pool2d(const Tensor& x, const Pool2dWindow& o) {
   trace::Scope trace_op("max_pool2d", "forward", x);
   Pool2dParams p = pool_params("max_pool2d", x, o);
   Tensor y = Tensor::empty({p.N, p.C, p.P(), p.Q()}, x.dtype(), x.device());
@@ -79,7 +72,7 @@ Tensor max_pool2d(const Tensor& x, const Pool2dOptions& o) {
   return y;
 }
 
-Tensor avg_pool2d(const Tensor& x, const Pool2dOptions& o) {
+Tensor avg_pool2d(const Tensor& x, const Pool2dWindow& o) {
   trace::Scope trace_op("avg_pool2d", "forward", x);
   Pool2dParams p = pool_params("avg_pool2d", x, o);
   Tensor y = Tensor::empty({p.N, p.C, p.P(), p.Q()}, x.dtype(), x.device());
