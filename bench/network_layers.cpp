@@ -36,7 +36,7 @@ RecordedNetwork record_network(const NetworkConfig& config) {
   std::shared_ptr<Module> net = models::make_model(config.model, options);
   net->eval();
 
-  RecordingBackend recorder(backend_for(Device::CPU));
+  RecordingBackend recorder;
   {
     RecordingScope scope(recorder);
     NoGradGuard no_grad;

@@ -122,7 +122,7 @@ TEST_CASE("network layers: every distinct shape of the five networks at each bat
   }
 }
 
-TEST_CASE("network layers: the recording backend passes results through unchanged") {
+TEST_CASE("network layers: the recording backend notes convolutions and dense layers, and writes zeros") {
   const Tensor x = random_tensor({2, 3, 9, 9}, 1);
   const Tensor w = random_tensor({4, 3, 3, 3}, 2);
   const Tensor b = random_tensor({4}, 3);
@@ -131,25 +131,27 @@ TEST_CASE("network layers: the recording backend passes results through unchange
   const Tensor bd = random_tensor({6}, 6);
   const Conv2dGeometry geometry = Conv2dGeometry::symmetric(2, 1);
 
-  Tensor conv_expected, dense_expected;
-  {
-    ReferenceBackendGuard reference;
-    conv_expected = ops::conv2d(x, w, b, geometry);
-    dense_expected = ops::dense(xd, wd, bd);
-  }
-
-  RecordingBackend recorder(reference_backend());
-  Tensor conv_seen, dense_seen;
+  RecordingBackend recorder;
+  Tensor conv_seen, dense_seen, relu_seen;
   {
     RecordingScope scope(recorder);
     CHECK(&backend_for(Device::CPU) == &recorder);
     conv_seen = ops::conv2d(x, w, b, geometry);
     dense_seen = ops::dense(xd, wd, bd);
+    relu_seen = ops::relu(xd);  // every other op is the reference's
   }
   CHECK(&backend_for(Device::CPU) != &recorder);
 
-  CHECK(conv_seen.to_vector<float>() == conv_expected.to_vector<float>());
-  CHECK(dense_seen.to_vector<float>() == dense_expected.to_vector<float>());
+  CHECK(conv_seen.shape() == Shape{2, 4, 5, 5});
+  for (float v : conv_seen.to_vector<float>()) CHECK(v == 0.0f);
+  CHECK(dense_seen.shape() == Shape{2, 6});
+  for (float v : dense_seen.to_vector<float>()) CHECK(v == 0.0f);
+  Tensor relu_expected;
+  {
+    ReferenceBackendGuard reference;
+    relu_expected = ops::relu(xd);
+  }
+  CHECK(relu_seen.to_vector<float>() == relu_expected.to_vector<float>());
   REQUIRE(recorder.convs().size() == 1);
   CHECK(recorder.convs()[0].str() == Conv2dParams::of({2, 3, 9, 9}, {4, 3, 3, 3}, geometry).str());
   REQUIRE(recorder.denses().size() == 1);
