@@ -25,6 +25,7 @@ const SgemmVersion kVersions[] = {
     {"v3_register_blocking", sgemm_v3_register_blocking, false},
     {"v4_vectorized_double_buffer", sgemm_v4_vectorized_double_buffer, false},
     {"v5_tf32_wmma", sgemm_v5_tf32_wmma, true},
+    {"v6_split_k", sgemm_v6_split_k, false},
 };
 constexpr int kVersionCount = static_cast<int>(sizeof(kVersions) / sizeof(kVersions[0]));
 
