@@ -206,13 +206,7 @@ void launch(const char* name, const Problem& pr, int64_t rows, int64_t cols, int
 // enough blocks to occupy the GPU (about 4 per SM on large parts), but every
 // slice at least 8 reduction steps long, and at most 64 slices.
 int weight_splits(int64_t output_tiles, int64_t depth) {
-  int sms = 0;
-  int device = 0;
-  if (cudaGetDevice(&device) != cudaSuccess ||
-      cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess) {
-    cudaGetLastError();
-    sms = 80;
-  }
+  const int sms = device_multiprocessor_count();
   const int64_t wanted = (4 * static_cast<int64_t>(sms) + output_tiles - 1) / output_tiles;
   const int64_t longest = std::max<int64_t>(1, depth / (8 * kBK));
   return static_cast<int>(std::clamp<int64_t>(std::min(wanted, longest), 1, 64));

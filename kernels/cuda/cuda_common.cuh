@@ -21,6 +21,7 @@ cudaStream_t stream();  // the one stream every kernel and copy runs on
 void check_launch(const char* kernel);
 void require_device();  // throws Error with the reason when no usable device is present
 int device_compute_capability();  // major * 10 + minor
+int device_multiprocessor_count();  // SMs of the device, for grid-size heuristics
 
 // ---- launch geometry ----
 constexpr int kThreads = 256;  // block size of the flat (one thread per element) kernels

@@ -328,6 +328,11 @@ int device_compute_capability() {
   return device_state().prop.major * 10 + device_state().prop.minor;
 }
 
+int device_multiprocessor_count() {
+  require_device();
+  return device_state().prop.multiProcessorCount;
+}
+
 cudaStream_t stream() { return runtime().stream(); }
 
 void check_launch(const char* kernel) {

@@ -102,4 +102,36 @@ __device__ __forceinline__ void store_quad(const Operand& op, const Quad& q, flo
   }
 }
 
+// The 8 x 8 patch of thread (tx, ty) of the 16 x 16 grid: rows ty*8 ..
+// ty*8+7 and columns tx*8 .. tx*8+7 of the block's tile at (m0, n0), summed
+// over k in [k_begin, k_end) into acc (which the caller zeroes). Per step of
+// kBK, the block stages op(A)[m0.., k..] and op(B)[k.., n0..] (zero outside
+// the matrices) in As and Bs (kBK * kStride floats each), then each thread
+// accumulates its outer products in registers. v3 runs it over all of K,
+// v6 over one slice.
+__device__ __forceinline__ void accumulate_tile(const GemmArgs& g, int m0, int n0, int k_begin,
+                                                int k_end, float* As, float* Bs,
+                                                float (&acc)[kTM][kTN]) {
+  const Operand a = operand_a(g, false), b = operand_b(g, false);
+  const int tx = threadIdx.x % (kBN / kTN), ty = threadIdx.x / (kBN / kTN);
+  for (int k0 = k_begin; k0 < k_end; k0 += kBK) {
+    store_quad(a, load_quad<false>(a, m0, k0), As);
+    store_quad(b, load_quad<false>(b, n0, k0), Bs);
+    __syncthreads();
+#pragma unroll
+    for (int k = 0; k < kBK; ++k) {
+      float ra[kTM], rb[kTN];
+#pragma unroll
+      for (int i = 0; i < kTM; ++i) ra[i] = As[k * kStride + ty * kTM + i];
+#pragma unroll
+      for (int j = 0; j < kTN; ++j) rb[j] = Bs[k * kStride + tx * kTN + j];
+#pragma unroll
+      for (int i = 0; i < kTM; ++i)
+#pragma unroll
+        for (int j = 0; j < kTN; ++j) acc[i][j] += ra[i] * rb[j];
+    }
+    __syncthreads();  // the staged tiles are overwritten by the next step
+  }
+}
+
 }  // namespace astrocnn::cuda::tiles

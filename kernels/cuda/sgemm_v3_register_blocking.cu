@@ -9,13 +9,10 @@ namespace {
 using namespace tiles;
 
 // Thread (tx, ty) of the 16 x 16 grid owns rows ty*8 .. ty*8+7 and columns
-// tx*8 .. tx*8+7 of the block's tile. Per step of kBK, the block stages
-// op(A)[m0.., k0..] and op(B)[k0.., n0..] (zero outside the matrices), then
-// each thread accumulates its 8 x 8 outer products in registers.
+// tx*8 .. tx*8+7 of the block's tile (tiles::accumulate_tile).
 __global__ void __launch_bounds__(kTileThreads) sgemm_register_blocking_kernel(GemmArgs g) {
   __shared__ __align__(16) float As[kBK * kStride];
   __shared__ __align__(16) float Bs[kBK * kStride];
-  const Operand a = operand_a(g, false), b = operand_b(g, false);
   const int m0 = blockIdx.x * kBM, n0 = blockIdx.y * kBN;
   const int tx = threadIdx.x % (kBN / kTN), ty = threadIdx.x / (kBN / kTN);
 
@@ -25,24 +22,7 @@ __global__ void __launch_bounds__(kTileThreads) sgemm_register_blocking_kernel(G
 #pragma unroll
     for (int j = 0; j < kTN; ++j) acc[i][j] = 0.0f;
 
-  for (int k0 = 0; k0 < g.K; k0 += kBK) {
-    store_quad(a, load_quad<false>(a, m0, k0), As);
-    store_quad(b, load_quad<false>(b, n0, k0), Bs);
-    __syncthreads();
-#pragma unroll
-    for (int k = 0; k < kBK; ++k) {
-      float ra[kTM], rb[kTN];
-#pragma unroll
-      for (int i = 0; i < kTM; ++i) ra[i] = As[k * kStride + ty * kTM + i];
-#pragma unroll
-      for (int j = 0; j < kTN; ++j) rb[j] = Bs[k * kStride + tx * kTN + j];
-#pragma unroll
-      for (int i = 0; i < kTM; ++i)
-#pragma unroll
-        for (int j = 0; j < kTN; ++j) acc[i][j] += ra[i] * rb[j];
-    }
-    __syncthreads();  // the staged tiles are overwritten by the next step
-  }
+  accumulate_tile(g, m0, n0, 0, g.K, As, Bs, acc);
 
 #pragma unroll
   for (int i = 0; i < kTM; ++i) {

@@ -18,7 +18,6 @@ __global__ void __launch_bounds__(kTileThreads)
     sgemm_split_k_kernel(GemmArgs g, int k_per_slice, float* workspace) {
   __shared__ __align__(16) float As[kBK * kStride];
   __shared__ __align__(16) float Bs[kBK * kStride];
-  const Operand a = operand_a(g, false), b = operand_b(g, false);
   const int m0 = blockIdx.x * kBM, n0 = blockIdx.y * kBN;
   const int tx = threadIdx.x % (kBN / kTN), ty = threadIdx.x / (kBN / kTN);
   const int k_begin = blockIdx.z * k_per_slice;
@@ -30,24 +29,7 @@ __global__ void __launch_bounds__(kTileThreads)
 #pragma unroll
     for (int j = 0; j < kTN; ++j) acc[i][j] = 0.0f;
 
-  for (int k0 = k_begin; k0 < k_end; k0 += kBK) {
-    store_quad(a, load_quad<false>(a, m0, k0), As);
-    store_quad(b, load_quad<false>(b, n0, k0), Bs);
-    __syncthreads();
-#pragma unroll
-    for (int k = 0; k < kBK; ++k) {
-      float ra[kTM], rb[kTN];
-#pragma unroll
-      for (int i = 0; i < kTM; ++i) ra[i] = As[k * kStride + ty * kTM + i];
-#pragma unroll
-      for (int j = 0; j < kTN; ++j) rb[j] = Bs[k * kStride + tx * kTN + j];
-#pragma unroll
-      for (int i = 0; i < kTM; ++i)
-#pragma unroll
-        for (int j = 0; j < kTN; ++j) acc[i][j] += ra[i] * rb[j];
-    }
-    __syncthreads();  // the staged tiles are overwritten by the next step
-  }
+  accumulate_tile(g, m0, n0, k_begin, k_end, As, Bs, acc);
 
   float* slice = workspace ? workspace + static_cast<int64_t>(blockIdx.z) * g.M * g.N : nullptr;
 #pragma unroll
@@ -79,12 +61,7 @@ __global__ void sum_slices_kernel(GemmArgs g, const float* workspace, int slices
 // Enough blocks for about two per SM, each slice at least 16 steps of kBK
 // long (shorter ones spend more on the workspace than they save), at most 32.
 int slices_for(int64_t tiles, int k_steps) {
-  int sms = 0, device = 0;
-  if (cudaGetDevice(&device) != cudaSuccess ||
-      cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess) {
-    cudaGetLastError();
-    sms = 80;
-  }
+  const int sms = device_multiprocessor_count();
   const int64_t wanted = (2 * static_cast<int64_t>(sms) + tiles - 1) / tiles;
   const int64_t longest = std::max(1, k_steps / 16);
   return static_cast<int>(std::clamp<int64_t>(std::min(wanted, longest), 1, 32));
