@@ -18,8 +18,6 @@ using namespace cpu;
 using dnnl::algorithm;
 using dnnl::prop_kind;
 
-memory::desc flat(int64_t n) { return f32_desc({n}, Tag::a); }
-
 struct EltwiseForward : CachedOp {
   dnnl::eltwise_forward prim;
   memory src, dst;
@@ -31,7 +29,7 @@ struct EltwiseBackward : CachedOp {
 };
 
 dnnl::eltwise_forward::primitive_desc forward_pd(algorithm alg, int64_t n, dnnl::engine& eng) {
-  return {{prop_kind::forward_training, alg, flat(n), 0.0f, 0.0f}, eng};
+  return {{prop_kind::forward_training, alg, flat_desc(n), 0.0f, 0.0f}, eng};
 }
 
 void eltwise_forward(const char* op, algorithm alg, const Tensor& x, Tensor& y) {
@@ -43,8 +41,8 @@ void eltwise_forward(const char* op, algorithm alg, const Tensor& x, Tensor& y) 
   auto& e = ctx.cached<EltwiseForward>(op_key(op, n), [&] {
     EltwiseForward made;
     made.prim = dnnl::eltwise_forward(forward_pd(alg, n, ctx.engine()));
-    made.src = ctx.unbound(flat(n));
-    made.dst = ctx.unbound(flat(n));
+    made.src = ctx.unbound(flat_desc(n));
+    made.dst = ctx.unbound(flat_desc(n));
     return made;
   });
   ctx.run(e.prim, {{DNNL_ARG_SRC, bind(e.src, x)}, {DNNL_ARG_DST, bind(e.dst, y)}});
@@ -59,11 +57,11 @@ void eltwise_backward(const char* op, algorithm alg, const Tensor& y, const Tens
   auto lock = ctx.lock();
   auto& e = ctx.cached<EltwiseBackward>(op_key(op, n), [&] {
     EltwiseBackward made;
-    dnnl::eltwise_backward::desc desc(alg, flat(n), flat(n), 0.0f, 0.0f);
+    dnnl::eltwise_backward::desc desc(alg, flat_desc(n), flat_desc(n), 0.0f, 0.0f);
     made.prim = dnnl::eltwise_backward({desc, ctx.engine(), forward_pd(alg, n, ctx.engine())});
-    made.dst = ctx.unbound(flat(n));
-    made.diff_dst = ctx.unbound(flat(n));
-    made.diff_src = ctx.unbound(flat(n));
+    made.dst = ctx.unbound(flat_desc(n));
+    made.diff_dst = ctx.unbound(flat_desc(n));
+    made.diff_src = ctx.unbound(flat_desc(n));
     return made;
   });
   ctx.run(e.prim, {{DNNL_ARG_DST, bind(e.dst, y)},

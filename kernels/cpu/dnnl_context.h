@@ -30,6 +30,10 @@ inline memory::desc f32_desc(const Dims& dims, Tag tag) {
   return memory::desc(dims, memory::data_type::f32, tag);
 }
 
+// A tensor of n floats seen as a flat array: elementwise primitives do not
+// care about its shape, so they are keyed by n alone.
+inline memory::desc flat_desc(int64_t n) { return f32_desc({n}, Tag::a); }
+
 // The key of a cached op: its name and every shape/attribute it depends on.
 template <class... Args>
 std::string op_key(const char* op, const Args&... args) {

@@ -10,8 +10,6 @@ namespace {
 using namespace cpu;
 using dnnl::algorithm;
 
-memory::desc flat(int64_t n) { return f32_desc({n}, Tag::a); }
-
 struct BinaryAdd : CachedOp {
   dnnl::binary prim;
   memory a, b, y;
@@ -45,11 +43,11 @@ void OneDnnBackend::add(const Tensor& a, const Tensor& b, Tensor& y) {
   auto lock = ctx.lock();
   auto& e = ctx.cached<BinaryAdd>(op_key("add", n), [&] {
     BinaryAdd made;
-    dnnl::binary::desc desc(algorithm::binary_add, flat(n), flat(n), flat(n));
+    dnnl::binary::desc desc(algorithm::binary_add, flat_desc(n), flat_desc(n), flat_desc(n));
     made.prim = dnnl::binary({desc, ctx.engine()});
-    made.a = ctx.unbound(flat(n));
-    made.b = ctx.unbound(flat(n));
-    made.y = ctx.unbound(flat(n));
+    made.a = ctx.unbound(flat_desc(n));
+    made.b = ctx.unbound(flat_desc(n));
+    made.y = ctx.unbound(flat_desc(n));
     return made;
   });
   ctx.run(e.prim, {{DNNL_ARG_SRC_0, bind(e.a, a)},
