@@ -14,7 +14,7 @@ DEBIAN_PACKAGES := cmake g++ make libdnnl-dev libhdf5-dev catch2 libbenchmark-de
                    ocl-icd-opencl-dev \
                    libopenmpi-dev openmpi-bin libcfitsio-dev
 
-.PHONY: all deps configure build demo test test-asan test-fresh bench clean
+.PHONY: all deps configure build demo test test-asan test-fresh python-peers bench clean
 
 all: build
 
@@ -46,6 +46,15 @@ test-asan: deps
 # DEBIAN_PACKAGES is complete. Needs root and mmdebstrap; see the script.
 test-fresh:
 	bash tools/test-fresh.sh
+
+# The Python programs the comparison tests and benchmarks talk to, from PyPI,
+# in .venv (not needed to build or test: the tests that use them report
+# Skipped without them): PyTorch and torchvision (the peer to beat, weight
+# import), onnx and onnxruntime (ONNX export), h5py and numpy.
+PYTHON_PEERS := numpy h5py onnx onnxruntime torch torchvision
+python-peers:
+	python3 -m venv .venv
+	.venv/bin/pip install --upgrade $(PYTHON_PEERS)
 
 bench: build
 	@for b in $(BUILD)/bench/bench_*; do [ -x $$b ] && $$b; done

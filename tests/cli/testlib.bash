@@ -3,6 +3,7 @@
 #   source "$(dirname "$0")/testlib.bash" "$@"
 set -uo pipefail
 bin="$1"
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)  # the source tree
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -29,15 +30,22 @@ have_hdf5() { "$bin" info >"$tmp/info.txt" && grep -q "^hdf5: *yes" "$tmp/info.t
 have_cairo() { "$bin" info >"$tmp/info.txt" && grep -q "^plots: *curves.png" "$tmp/info.txt"; }
 
 # A Python with h5py (to write malformed files), or empty.
-h5py_python() {
+# The first Python interpreter that imports every module named, or nothing.
+# Looks at $ASTROCNN_PYTHON, the repository's .venv (make python-peers),
+# python3 on PATH and Debian's /usr/bin/python3, in that order.
+python_with() {
   local p
-  for p in python3 /usr/bin/python3; do
-    if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import h5py, numpy' >/dev/null 2>&1; then
+  for p in "${ASTROCNN_PYTHON:-}" "$REPO/.venv/bin/python3" python3 /usr/bin/python3; do
+    [ -n "$p" ] || continue
+    command -v "$p" >/dev/null 2>&1 || continue
+    if "$p" -c "import $(IFS=,; echo "$*")" >/dev/null 2>&1; then
       echo "$p"
       return
     fi
   done
 }
+
+h5py_python() { python_with h5py numpy; }
 
 # CSV column COLUMN (1-based) of the rows of metrics.csv whose split is SPLIT.
 metric_column() { awk -F, -v s="$2" -v c="$3" '$2 == s { print $c }' "$1"; }
