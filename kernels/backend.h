@@ -19,6 +19,7 @@
 
 #include "core/tensor.h"
 #include "kernels/params.h"
+#include "kernels/precision.h"
 
 namespace astrocnn {
 
@@ -27,6 +28,10 @@ class Backend {
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
   virtual Device device() const = 0;
+  // Whether convolutions and dense layers honour this math precision
+  // (kernels/precision.h). Every backend takes fp32; callers check the
+  // others before setting them (the CLI's --precision does).
+  virtual bool supports(Precision p) const { return p == Precision::FP32; }
 
   // Every op, one virtual method each, from the op table (what each computes
   // is written there).

@@ -75,6 +75,17 @@ const std::vector<OpCase>& all_op_cases();
 void check_op_against_reference(Backend& backend, const std::string& op,
                                 Tolerance loosest = kExact);
 
+// ---- Mixed precision (kernels/precision.h) ----
+// Whether `op` is a convolution or dense op: the ops the math precision affects.
+bool is_matrix_product(const std::string& op);
+// Runs each case of a matrix-product `op` on `backend` in `precision` and
+// CHECKs two things: every output element is within the bound the format
+// implies, (2u + u^2) * sum |a||b| of the exact (float32-operand) result, u
+// being the format's unit roundoff (bf16 2^-8, tf32 2^-11); and it matches
+// the reference run in the same precision (the same rounded operands) to
+// float32 accumulation error.
+void check_op_in_precision(Backend& backend, const std::string& op, Precision precision);
+
 // ---- Inputs ----
 // Uniform float32 values in [lo, hi) from a seeded Philox stream.
 Tensor random_f32(const Shape& shape, uint64_t seed, double lo = -1, double hi = 1);

@@ -56,4 +56,14 @@ TEST_CASE("backend harness: the reference agrees with itself, so every case is d
   }
 #include "kernels/backend_ops.inc"
 #undef ASTROCNN_BACKEND_OP
+
+// Convolutions and dense layers again in bfloat16, on CPUs where oneDNN has it.
+TEST_CASE("cpu-onednn in bf16: convolutions and dense layers within the format's bound", "[cpu][ops][precision]") {
+  if (!onednn_backend().supports(Precision::BF16)) {
+    WARN("SKIP: this CPU has no AVX-512, so oneDNN has no bf16 kernels");
+    return;
+  }
+  for (const std::string& op : backend_op_names())
+    if (optest::is_matrix_product(op)) optest::check_op_in_precision(onednn_backend(), op, Precision::BF16);
+}
 #endif

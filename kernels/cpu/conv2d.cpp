@@ -3,12 +3,18 @@
 //
 // The primitives are created with Tag::any so that oneDNN picks its fastest
 // (blocked, e.g. nChw16c / OIhw16i16o) layouts; Operand reorders the user's
-// plain tensors into them and back (scratch slots 0, 1, 2 in argument order). The reorders cost a pass over each tensor,
-// well worth it: on the Huertas-Company layers (batch 32, one thread) the
-// blocked kernels took 0.5-0.8x the time of the all-plain ones, reorders
-// included, except backward-data with few input channels (see dx_layout).
+// plain tensors into them and back (scratch slots 0, 1, 2 in argument order).
+// The reorders cost a pass over each tensor, well worth it: on the
+// Huertas-Company layers (batch 32, one thread) the blocked kernels took
+// 0.5-0.8x the time of the all-plain ones, reorders included, except
+// backward-data with few input channels (see x_out).
 // Padding is passed as (top, left) / (bottom, right), so TensorFlow's
 // asymmetric SAME padding maps directly.
+//
+// Mixed precision (kernels/precision.h): under bf16 the two operands of each
+// pass are bfloat16 and its result float32 (oneDNN accumulates in float32).
+// The float32 -> bfloat16 conversion rides on the layout reorder each
+// operand pays anyway, so it costs one pass over the tensor, not two.
 #include "kernels/cpu/dnnl_context.h"
 #include "kernels/cpu/onednn_backend.h"
 
@@ -21,14 +27,17 @@ using dnnl::prop_kind;
 using Role = Operand::Role;
 
 // The user's plain descriptors, the "any" ones the primitives are built
-// from, and the geometry.
+// from, and the geometry. A tensor is an operand (read: *_in, in the math
+// precision's type) in some passes and a result (written: *_out, float32) in
+// another: x is read by forward and backward-weights and written by
+// backward-data, and likewise for w and y.
 struct ConvDescs {
   memory::desc x, w, y, b;
-  memory::desc x_any, w_any, y_any;
-  memory::desc dx_layout;  // what backward-data writes dx in; see below
+  memory::desc x_in, w_in, y_in;     // operands
+  memory::desc x_out, w_out, y_out;  // results
   Dims strides, pad_l, pad_r;
 
-  explicit ConvDescs(const Conv2dParams& p) {
+  ConvDescs(const Conv2dParams& p, memory::data_type operand) {
     const Dims x_dims{p.N, p.C, p.H, p.W}, y_dims{p.N, p.K, p.P(), p.Q()};
     // Grouped weights are 5-D in oneDNN ([G, K/G, C/G, R, S]), the same bytes as [K, C/G, R, S].
     const Dims w_dims = p.groups == 1 ? Dims{p.K, p.C, p.R, p.S}
@@ -37,15 +46,17 @@ struct ConvDescs {
     w = f32_desc(w_dims, p.groups == 1 ? Tag::oihw : Tag::goihw);
     y = f32_desc(y_dims, Tag::nchw);
     b = f32_desc({p.K}, Tag::x);
-    x_any = f32_desc(x_dims, Tag::any);
-    w_any = f32_desc(w_dims, Tag::any);
-    y_any = f32_desc(y_dims, Tag::any);
+    x_in = memory::desc(x_dims, operand, Tag::any);
+    w_in = memory::desc(w_dims, operand, Tag::any);
+    y_in = memory::desc(y_dims, operand, Tag::any);
+    w_out = f32_desc(w_dims, Tag::any);
+    y_out = f32_desc(y_dims, Tag::any);
     // Blocked layouts pad channels to a multiple of 16: for the first layer
     // (1-6 input channels) a blocked dx makes backward-data compute and
     // reorder up to 16x too many channels (measured 55 ms vs 8 ms for the
     // Huertas-Company conv1, batch 32). With a plain dx oneDNN picks a kernel
     // that writes NCHW directly.
-    dx_layout = p.C / p.groups < 16 ? x : x_any;
+    x_out = p.C / p.groups < 16 ? x : f32_desc(x_dims, Tag::any);
     strides = {p.stride_h, p.stride_w};
     pad_l = {p.pad_top, p.pad_left};
     pad_r = {p.pad_bottom, p.pad_right};
@@ -57,8 +68,8 @@ dnnl::convolution_forward::primitive_desc forward_pd(const ConvDescs& d, bool wi
   using desc = dnnl::convolution_forward::desc;
   const auto fwd = prop_kind::forward_training;
   const auto alg = algorithm::convolution_direct;
-  return {with_bias ? desc(fwd, alg, d.x_any, d.w_any, d.b, d.y_any, d.strides, d.pad_l, d.pad_r)
-                    : desc(fwd, alg, d.x_any, d.w_any, d.y_any, d.strides, d.pad_l, d.pad_r),
+  return {with_bias ? desc(fwd, alg, d.x_in, d.w_in, d.b, d.y_out, d.strides, d.pad_l, d.pad_r)
+                    : desc(fwd, alg, d.x_in, d.w_in, d.y_out, d.strides, d.pad_l, d.pad_r),
           eng};
 }
 
@@ -86,8 +97,9 @@ void OneDnnBackend::conv2d_forward(const Conv2dParams& p, const Tensor& x, const
   require_f32("conv2d_forward", x);
   Context& ctx = Context::get();
   auto lock = ctx.lock();
-  auto& e = ctx.cached<ConvForward>(op_key("conv2d_forward", p.str(), bias != nullptr), [&] {
-    ConvDescs d(p);
+  const auto type = operand_type();
+  auto& e = ctx.cached<ConvForward>(op_key("conv2d_forward", p.str(), bias != nullptr, type_name(type)), [&] {
+    ConvDescs d(p, type);
     auto pd = forward_pd(d, bias != nullptr, ctx.engine());
     ConvForward made;
     made.prim = dnnl::convolution_forward(pd);
@@ -110,10 +122,11 @@ void OneDnnBackend::conv2d_backward_data(const Conv2dParams& p, const Tensor& dy
   require_f32("conv2d_backward_data", dy);
   Context& ctx = Context::get();
   auto lock = ctx.lock();
-  auto& e = ctx.cached<ConvBackwardData>(op_key("conv2d_backward_data", p.str()), [&] {
-    ConvDescs d(p);
-    dnnl::convolution_backward_data::desc desc(algorithm::convolution_direct, d.dx_layout, d.w_any,
-                                               d.y_any, d.strides, d.pad_l, d.pad_r);
+  const auto type = operand_type();
+  auto& e = ctx.cached<ConvBackwardData>(op_key("conv2d_backward_data", p.str(), type_name(type)), [&] {
+    ConvDescs d(p, type);
+    dnnl::convolution_backward_data::desc desc(algorithm::convolution_direct, d.x_out, d.w_in,
+                                               d.y_in, d.strides, d.pad_l, d.pad_r);
     dnnl::convolution_backward_data::primitive_desc pd(desc, ctx.engine(),
                                                        forward_pd(d, false, ctx.engine()));
     ConvBackwardData made;
@@ -135,14 +148,15 @@ void OneDnnBackend::conv2d_backward_weights(const Conv2dParams& p, const Tensor&
   const bool with_bias = dbias != nullptr;
   Context& ctx = Context::get();
   auto lock = ctx.lock();
+  const auto type = operand_type();
   auto& e = ctx.cached<ConvBackwardWeights>(
-      op_key("conv2d_backward_weights", p.str(), with_bias), [&] {
-        ConvDescs d(p);
+      op_key("conv2d_backward_weights", p.str(), with_bias, type_name(type)), [&] {
+        ConvDescs d(p, type);
         using desc = dnnl::convolution_backward_weights::desc;
         const auto alg = algorithm::convolution_direct;
         dnnl::convolution_backward_weights::primitive_desc pd(
-            with_bias ? desc(alg, d.x_any, d.w_any, d.b, d.y_any, d.strides, d.pad_l, d.pad_r)
-                      : desc(alg, d.x_any, d.w_any, d.y_any, d.strides, d.pad_l, d.pad_r),
+            with_bias ? desc(alg, d.x_in, d.w_out, d.b, d.y_in, d.strides, d.pad_l, d.pad_r)
+                      : desc(alg, d.x_in, d.w_out, d.y_in, d.strides, d.pad_l, d.pad_r),
             ctx.engine(), forward_pd(d, with_bias, ctx.engine()));
         ConvBackwardWeights made;
         made.prim = dnnl::convolution_backward_weights(pd);

@@ -1,7 +1,10 @@
 // Dense (fully connected) layer on oneDNN's inner product:
 // x [N,I], w [O,I] (PyTorch's Linear layout, oneDNN's `oi`), bias [O], y [N,O].
 // Plain layouts throughout: the weights are already in the row-major layout
-// oneDNN's GEMM-based inner product uses, so there is nothing to reorder.
+// oneDNN's GEMM-based inner product uses, so in float32 there is nothing to
+// reorder. Under bf16 (kernels/precision.h) the two operands of each pass are
+// converted to bfloat16 on the way in (Operand's reorder, into scratch) and
+// the result is float32, as for convolutions (conv2d.cpp).
 #include "kernels/cpu/dnnl_context.h"
 #include "kernels/cpu/onednn_backend.h"
 
@@ -10,37 +13,34 @@ namespace {
 
 using namespace cpu;
 using dnnl::prop_kind;
+using Role = Operand::Role;
 
+// The user's float32 descriptors and the operands' (in the math precision).
 struct DenseDescs {
   memory::desc x, w, b, y;
-  DenseDescs(int64_t N, int64_t I, int64_t O)
+  memory::desc x_in, w_in, y_in;
+  DenseDescs(int64_t N, int64_t I, int64_t O, memory::data_type operand)
       : x(f32_desc({N, I}, Tag::nc)), w(f32_desc({O, I}, Tag::oi)), b(f32_desc({O}, Tag::x)),
-        y(f32_desc({N, O}, Tag::nc)) {}
+        y(f32_desc({N, O}, Tag::nc)), x_in({N, I}, operand, Tag::nc), w_in({O, I}, operand, Tag::oi),
+        y_in({N, O}, operand, Tag::nc) {}
 };
 
 // The forward primitive descriptor: the backward ones take it as a hint.
 dnnl::inner_product_forward::primitive_desc forward_pd(const DenseDescs& d, bool with_bias,
                                                        dnnl::engine& eng) {
   using desc = dnnl::inner_product_forward::desc;
-  return {with_bias ? desc(prop_kind::forward_training, d.x, d.w, d.b, d.y)
-                    : desc(prop_kind::forward_training, d.x, d.w, d.y),
+  return {with_bias ? desc(prop_kind::forward_training, d.x_in, d.w_in, d.b, d.y)
+                    : desc(prop_kind::forward_training, d.x_in, d.w_in, d.y),
           eng};
 }
 
+// A pass: two operands read (scratch slots 0 and 1), one result written
+// (slot 2), and the bias or its gradient.
 struct DenseOp : CachedOp {
   dnnl::primitive prim;
-  memory x, w, b, y;  // y: the output (forward) or the incoming gradient dy (backward)
+  Operand a, b, result;
+  memory bias;
 };
-
-DenseOp bind_all(dnnl::primitive prim, const DenseDescs& d, Context& ctx) {
-  DenseOp op;
-  op.prim = std::move(prim);
-  op.x = ctx.unbound(d.x);
-  op.w = ctx.unbound(d.w);
-  op.b = ctx.unbound(d.b);
-  op.y = ctx.unbound(d.y);
-  return op;
-}
 
 }  // namespace
 
@@ -49,14 +49,24 @@ void OneDnnBackend::dense_forward(const Tensor& x, const Tensor& w, const Tensor
   const int64_t N = x.size(0), I = x.size(1), O = w.size(0);
   Context& ctx = Context::get();
   auto lock = ctx.lock();
-  auto& e = ctx.cached<DenseOp>(op_key("dense_forward", N, I, O, bias != nullptr), [&] {
-    DenseDescs d(N, I, O);
-    return bind_all(dnnl::inner_product_forward(forward_pd(d, bias != nullptr, ctx.engine())), d, ctx);
+  const auto type = operand_type();
+  auto& e = ctx.cached<DenseOp>(op_key("dense_forward", N, I, O, bias != nullptr, type_name(type)), [&] {
+    DenseDescs d(N, I, O, type);
+    auto pd = forward_pd(d, bias != nullptr, ctx.engine());
+    DenseOp op;
+    op.prim = dnnl::inner_product_forward(pd);
+    op.a = Operand(d.x, pd.src_desc(), Role::Input, 0, ctx.engine());
+    op.b = Operand(d.w, pd.weights_desc(), Role::Input, 1, ctx.engine());
+    op.result = Operand(d.y, pd.dst_desc(), Role::Output, 2, ctx.engine());
+    op.bias = ctx.unbound(d.b);
+    return op;
   });
-  std::unordered_map<int, memory> args{
-      {DNNL_ARG_SRC, bind(e.x, x)}, {DNNL_ARG_WEIGHTS, bind(e.w, w)}, {DNNL_ARG_DST, bind(e.y, y)}};
-  if (bias) args[DNNL_ARG_BIAS] = bind(e.b, *bias);
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, e.a.in(x, ctx.stream())},
+                                       {DNNL_ARG_WEIGHTS, e.b.in(w, ctx.stream())},
+                                       {DNNL_ARG_DST, e.result.out(y)}};
+  if (bias) args[DNNL_ARG_BIAS] = bind(e.bias, *bias);
   ctx.run(e.prim, args);
+  e.result.out_done(ctx.stream());
 }
 
 // dx = dy w
@@ -65,16 +75,23 @@ void OneDnnBackend::dense_backward_data(const Tensor& dy, const Tensor& w, Tenso
   const int64_t N = dx.size(0), I = dx.size(1), O = w.size(0);
   Context& ctx = Context::get();
   auto lock = ctx.lock();
-  auto& e = ctx.cached<DenseOp>(op_key("dense_backward_data", N, I, O), [&] {
-    DenseDescs d(N, I, O);
-    dnnl::inner_product_backward_data::desc desc(d.x, d.w, d.y);
+  const auto type = operand_type();
+  auto& e = ctx.cached<DenseOp>(op_key("dense_backward_data", N, I, O, type_name(type)), [&] {
+    DenseDescs d(N, I, O, type);
+    dnnl::inner_product_backward_data::desc desc(d.x, d.w_in, d.y_in);
     dnnl::inner_product_backward_data::primitive_desc pd(desc, ctx.engine(),
                                                          forward_pd(d, false, ctx.engine()));
-    return bind_all(dnnl::inner_product_backward_data(pd), d, ctx);
+    DenseOp op;
+    op.prim = dnnl::inner_product_backward_data(pd);
+    op.a = Operand(d.y, pd.diff_dst_desc(), Role::Input, 0, ctx.engine());
+    op.b = Operand(d.w, pd.weights_desc(), Role::Input, 1, ctx.engine());
+    op.result = Operand(d.x, pd.diff_src_desc(), Role::Output, 2, ctx.engine());
+    return op;
   });
-  ctx.run(e.prim, {{DNNL_ARG_DIFF_DST, bind(e.y, dy)},
-                   {DNNL_ARG_WEIGHTS, bind(e.w, w)},
-                   {DNNL_ARG_DIFF_SRC, bind(e.x, dx)}});
+  ctx.run(e.prim, {{DNNL_ARG_DIFF_DST, e.a.in(dy, ctx.stream())},
+                   {DNNL_ARG_WEIGHTS, e.b.in(w, ctx.stream())},
+                   {DNNL_ARG_DIFF_SRC, e.result.out(dx)}});
+  e.result.out_done(ctx.stream());
 }
 
 // dw = dy^T x, dbias = column sums of dy
@@ -85,19 +102,28 @@ void OneDnnBackend::dense_backward_weights(const Tensor& x, const Tensor& dy, Te
   const bool with_bias = dbias != nullptr;
   Context& ctx = Context::get();
   auto lock = ctx.lock();
-  auto& e = ctx.cached<DenseOp>(op_key("dense_backward_weights", N, I, O, with_bias), [&] {
-    DenseDescs d(N, I, O);
-    using desc = dnnl::inner_product_backward_weights::desc;
-    dnnl::inner_product_backward_weights::primitive_desc pd(
-        with_bias ? desc(d.x, d.w, d.b, d.y) : desc(d.x, d.w, d.y), ctx.engine(),
-        forward_pd(d, with_bias, ctx.engine()));
-    return bind_all(dnnl::inner_product_backward_weights(pd), d, ctx);
-  });
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, bind(e.x, x)},
-                                       {DNNL_ARG_DIFF_DST, bind(e.y, dy)},
-                                       {DNNL_ARG_DIFF_WEIGHTS, bind(e.w, dw)}};
-  if (dbias) args[DNNL_ARG_DIFF_BIAS] = bind(e.b, *dbias);
+  const auto type = operand_type();
+  auto& e = ctx.cached<DenseOp>(
+      op_key("dense_backward_weights", N, I, O, with_bias, type_name(type)), [&] {
+        DenseDescs d(N, I, O, type);
+        using desc = dnnl::inner_product_backward_weights::desc;
+        dnnl::inner_product_backward_weights::primitive_desc pd(
+            with_bias ? desc(d.x_in, d.w, d.b, d.y_in) : desc(d.x_in, d.w, d.y_in), ctx.engine(),
+            forward_pd(d, with_bias, ctx.engine()));
+        DenseOp op;
+        op.prim = dnnl::inner_product_backward_weights(pd);
+        op.a = Operand(d.x, pd.src_desc(), Role::Input, 0, ctx.engine());
+        op.b = Operand(d.y, pd.diff_dst_desc(), Role::Input, 1, ctx.engine());
+        op.result = Operand(d.w, pd.diff_weights_desc(), Role::Output, 2, ctx.engine());
+        op.bias = ctx.unbound(d.b);
+        return op;
+      });
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, e.a.in(x, ctx.stream())},
+                                       {DNNL_ARG_DIFF_DST, e.b.in(dy, ctx.stream())},
+                                       {DNNL_ARG_DIFF_WEIGHTS, e.result.out(dw)}};
+  if (dbias) args[DNNL_ARG_DIFF_BIAS] = bind(e.bias, *dbias);
   ctx.run(e.prim, args);
+  e.result.out_done(ctx.stream());
 }
 
 }  // namespace astrocnn

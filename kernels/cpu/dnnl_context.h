@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "kernels/precision.h"
 
 namespace astrocnn::cpu {
 
@@ -28,6 +29,16 @@ using Tag = memory::format_tag;
 // A float32 descriptor in the given layout (Tag::any lets a primitive choose).
 inline memory::desc f32_desc(const Dims& dims, Tag tag) {
   return memory::desc(dims, memory::data_type::f32, tag);
+}
+
+// The type convolutions and inner products read their operands as, under
+// the math precision (kernels/precision.h): bf16 or f32. Their results are
+// always f32. tf32 never gets here: OneDnnBackend::supports() refuses it.
+inline memory::data_type operand_type() {
+  return math_precision() == Precision::BF16 ? memory::data_type::bf16 : memory::data_type::f32;
+}
+inline const char* type_name(memory::data_type t) {
+  return t == memory::data_type::bf16 ? "bf16" : "f32";
 }
 
 // A tensor of n floats seen as a flat array: elementwise primitives do not

@@ -51,6 +51,18 @@ size_t cpu_primitive_cache_size() {
   return ctx.cache_size();
 }
 
+bool OneDnnBackend::supports(Precision p) const {
+  if (p == Precision::FP32) return true;
+  // oneDNN 2.x implements bf16 convolutions and inner products from
+  // AVX-512 (avx512_core) up; below that it has none.
+  if (p == Precision::BF16) {
+    const auto isa = dnnl::get_effective_cpu_isa();
+    return isa == dnnl::cpu_isa::avx512_core || isa == dnnl::cpu_isa::avx512_core_vnni ||
+           isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
+  }
+  return false;
+}
+
 Backend& onednn_backend() {
   static OneDnnBackend instance;
   return instance;

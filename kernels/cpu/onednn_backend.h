@@ -32,6 +32,9 @@ class OneDnnBackend final : public Backend {
  public:
   std::string name() const override { return "cpu-onednn"; }
   Device device() const override { return Device::CPU; }
+  // fp32, and bf16 on CPUs with AVX-512 (native with AVX512_BF16 or AMX,
+  // emulated by oneDNN on plain AVX-512). Not tf32: no CPU has it.
+  bool supports(Precision p) const override;
 
   // Every op of the table, defined in this directory's file for its family
   // (the same names as kernels/reference/: activation, batchnorm, conv2d,

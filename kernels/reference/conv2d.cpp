@@ -7,9 +7,12 @@
 // where g = k / Kg is the group of output channel k, Cg = C / groups input
 // channels per group and Kg = K / groups output channels per group. Input
 // positions outside the image are the zero padding, so they are skipped.
-// Every sum accumulates in double whatever T is.
+// Every sum accumulates in double whatever T is. Under a narrow math
+// precision (kernels/precision.h) the two operands of each product are first
+// rounded to that format, so the loops are then the oracle of that precision.
 #include <vector>
 
+#include "kernels/precision.h"
 #include "kernels/reference/reference_backend.h"
 
 namespace astrocnn {
@@ -114,21 +117,24 @@ void conv2d_backward_weights_ref(const Conv2dParams& p, const T* x, const T* dy,
 
 }  // namespace
 
-void ReferenceBackend::conv2d_forward(const Conv2dParams& p, const Tensor& x, const Tensor& w,
+void ReferenceBackend::conv2d_forward(const Conv2dParams& p, const Tensor& x_in, const Tensor& w_in,
                                       const Tensor* bias, Tensor& y) {
+  const Tensor x = rounded_to_math_precision(x_in), w = rounded_to_math_precision(w_in);
   ASTRO_REFERENCE_DISPATCH(x.dtype(), T,
                            conv2d_forward_ref(p, x.data<T>(), w.data<T>(),
                                               bias ? bias->data<T>() : nullptr, y.data<T>()));
 }
 
-void ReferenceBackend::conv2d_backward_data(const Conv2dParams& p, const Tensor& dy,
-                                            const Tensor& w, Tensor& dx) {
+void ReferenceBackend::conv2d_backward_data(const Conv2dParams& p, const Tensor& dy_in,
+                                            const Tensor& w_in, Tensor& dx) {
+  const Tensor dy = rounded_to_math_precision(dy_in), w = rounded_to_math_precision(w_in);
   ASTRO_REFERENCE_DISPATCH(dy.dtype(), T,
                            conv2d_backward_data_ref(p, dy.data<T>(), w.data<T>(), dx.data<T>()));
 }
 
-void ReferenceBackend::conv2d_backward_weights(const Conv2dParams& p, const Tensor& x,
-                                               const Tensor& dy, Tensor& dw, Tensor* dbias) {
+void ReferenceBackend::conv2d_backward_weights(const Conv2dParams& p, const Tensor& x_in,
+                                               const Tensor& dy_in, Tensor& dw, Tensor* dbias) {
+  const Tensor x = rounded_to_math_precision(x_in), dy = rounded_to_math_precision(dy_in);
   ASTRO_REFERENCE_DISPATCH(x.dtype(), T,
                            conv2d_backward_weights_ref(p, x.data<T>(), dy.data<T>(), dw.data<T>(),
                                                        dbias ? dbias->data<T>() : nullptr));

@@ -1,7 +1,9 @@
 // Reference kernels: dense (fully connected) layer, y = x w^T + b.
 // x [N,I], w [O,I] (PyTorch's Linear layout), b [O], y [N,O].
 // Sums accumulate in double whatever T is, so the oracle is not limited by
-// float32 rounding on long dot products.
+// float32 rounding on long dot products. Under a narrow math precision the
+// operands are rounded to it first (kernels/precision.h), as in conv2d.cpp.
+#include "kernels/precision.h"
 #include "kernels/reference/reference_backend.h"
 
 namespace astrocnn {
@@ -48,20 +50,24 @@ void dense_backward_weights_ref(const T* x, const T* dy, T* dw, T* db, int64_t N
 
 }  // namespace
 
-void ReferenceBackend::dense_forward(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) {
+void ReferenceBackend::dense_forward(const Tensor& x_in, const Tensor& w_in, const Tensor* bias,
+                                     Tensor& y) {
+  const Tensor x = rounded_to_math_precision(x_in), w = rounded_to_math_precision(w_in);
   ASTRO_REFERENCE_DISPATCH(x.dtype(), T,
                            dense_forward_ref(x.data<T>(), w.data<T>(), bias ? bias->data<T>() : nullptr,
                                              y.data<T>(), x.size(0), x.size(1), w.size(0)));
 }
 
-void ReferenceBackend::dense_backward_data(const Tensor& dy, const Tensor& w, Tensor& dx) {
+void ReferenceBackend::dense_backward_data(const Tensor& dy_in, const Tensor& w_in, Tensor& dx) {
+  const Tensor dy = rounded_to_math_precision(dy_in), w = rounded_to_math_precision(w_in);
   ASTRO_REFERENCE_DISPATCH(dy.dtype(), T,
                            dense_backward_data_ref(dy.data<T>(), w.data<T>(), dx.data<T>(),
                                                    dx.size(0), dx.size(1), w.size(0)));
 }
 
-void ReferenceBackend::dense_backward_weights(const Tensor& x, const Tensor& dy, Tensor& dw,
+void ReferenceBackend::dense_backward_weights(const Tensor& x_in, const Tensor& dy_in, Tensor& dw,
                                               Tensor* dbias) {
+  const Tensor x = rounded_to_math_precision(x_in), dy = rounded_to_math_precision(dy_in);
   ASTRO_REFERENCE_DISPATCH(x.dtype(), T,
                            dense_backward_weights_ref(x.data<T>(), dy.data<T>(), dw.data<T>(),
                                                       dbias ? dbias->data<T>() : nullptr, x.size(0),

@@ -12,6 +12,8 @@ class ReferenceBackend : public Backend {
  public:
   std::string name() const override { return "reference"; }
   Device device() const override { return Device::CPU; }
+  // Every precision, by rounding the operands (kernels/precision.h).
+  bool supports(Precision) const override { return true; }
 
   // Every op of the table, defined in this directory's file for its family.
 #define ASTROCNN_BACKEND_OP(name, params) void name params override;
