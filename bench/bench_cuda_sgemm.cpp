@@ -108,8 +108,20 @@ cublasHandle_t cublas() {
 }
 
 // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: swap the operands.
+// BF16: cublasGemmEx on the same float32 operands with the compute type
+// that rounds them to bfloat16 and accumulates in float32, as v7 does.
 void run_cublas(const Gemm& s, Math math) {
   Operands& o = operands(s);
+  if (math == Math::BF16) {
+    const float alpha = 1.0f, beta = 0.0f;
+    cublas_check(cublasGemmEx(cublas(), s.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, s.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N,
+                              static_cast<int>(s.N), static_cast<int>(s.M), static_cast<int>(s.K), &alpha,
+                              o.B.data<float>(), CUDA_R_32F, static_cast<int>(o.ldb), o.A.data<float>(), CUDA_R_32F,
+                              static_cast<int>(o.lda), &beta, o.C.data<float>(), CUDA_R_32F,
+                              static_cast<int>(o.ldc), CUBLAS_COMPUTE_32F_FAST_16BF, CUBLAS_GEMM_DEFAULT),
+                 "cublasGemmEx (BF16)");
+    return;
+  }
   cublas_check(cublasSetMathMode(cublas(), math == Math::TF32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH),
                "cublasSetMathMode");
   const float alpha = 1.0f, beta = 0.0f;
@@ -120,7 +132,21 @@ void run_cublas(const Gemm& s, Math math) {
                "cublasSgemm");
 }
 
-const char* cublas_version_name(Math math) { return math == Math::TF32 ? "cublas_tf32" : "cublas_fp32"; }
+const char* cublas_version_name(Math math) {
+  switch (math) {
+    case Math::TF32: return "cublas_tf32";
+    case Math::BF16: return "cublas_bf16";
+    default: return "cublas_fp32";
+  }
+}
+
+Math math_of(Precision p) {
+  switch (p) {
+    case Precision::TF32: return Math::TF32;
+    case Precision::BF16: return Math::BF16;
+    default: return Math::FP32;
+  }
+}
 
 // cuBLAS's seconds per call per (GEMM, math). The cuBLAS run of that pair
 // registers first and stores its own measurement here, so the ratios divide
@@ -142,7 +168,7 @@ double cublas_seconds(const Gemm& s, Math math) {
 void register_gemm(const Gemm& s) {
   const std::string base = "sgemm/" + s.label + "/" + s.pass + "/";
 #if defined(ASTROCNN_BENCH_WITH_CUBLAS)
-  for (Math math : {Math::FP32, Math::TF32}) {
+  for (Math math : {Math::FP32, Math::TF32, Math::BF16}) {
     register_run(base + cublas_version_name(math), [&s, math](benchmark::State& state) {
       guarded(state, [&] {
         const double seconds = run_timed(state, [&] { run_cublas(s, math); });
@@ -155,7 +181,7 @@ void register_gemm(const Gemm& s) {
   for (int v = 1; v <= sgemm_version_count(); ++v) {
     register_run(base + sgemm_version_name(v), [&s, v](benchmark::State& state) {
       guarded(state, [&] {
-        const Math math = sgemm_version_is_tf32(v) ? Math::TF32 : Math::FP32;
+        const Math math = math_of(sgemm_version_precision(v));
         const double seconds = run_timed(state, [&] { run_ours(s, v); });
 #if defined(ASTROCNN_BENCH_WITH_CUBLAS)
         const double ratio = speedup_over_baseline(cublas_seconds(s, math), seconds);
@@ -170,7 +196,7 @@ void register_gemm(const Gemm& s) {
 
 void register_benchmarks() {
   static const std::vector<Gemm> gemms = all_gemms();
-  std::printf("%zu GEMMs (2 square, 3 per dense shape) x (%d versions + cuBLAS FP32 and TF32)\n", gemms.size(),
+  std::printf("%zu GEMMs (2 square, 3 per dense shape) x (%d versions + cuBLAS FP32, TF32 and BF16)\n", gemms.size(),
               sgemm_version_count());
   for (const Gemm& s : gemms) register_gemm(s);
 }

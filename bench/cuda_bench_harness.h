@@ -140,7 +140,7 @@ double baseline_seconds_per_call(Work work) {
 
 // ---- the GPU's peak and the counters ----
 
-enum class Math { FP32, TF32 };
+enum class Math { FP32, TF32, BF16 };
 
 // The peak of the device the backend runs on (bench/gpu_peak.h), queried once.
 struct DevicePeak {
@@ -166,7 +166,11 @@ inline const DevicePeak& device_peak() {
 }
 
 inline double peak_flops(Math math) {
-  return math == Math::TF32 ? device_peak().peak.tf32 : device_peak().peak.fp32;
+  switch (math) {
+    case Math::TF32: return device_peak().peak.tf32;
+    case Math::BF16: return device_peak().peak.bf16;
+    default: return device_peak().peak.fp32;
+  }
 }
 
 // One finished run, as the summary table shows it.
@@ -268,7 +272,7 @@ inline int run_cuda_benchmarks(const char* program, const char* baseline_missing
     std::printf("peak (%d SMs at %.0f MHz, sm_%d%d): %.1f TFLOP/s FP32, ", d.sms, d.clock_khz * 1e-3,
                 d.cc_major, d.cc_minor, d.peak.fp32 * 1e-12);
     if (d.peak.tf32 > 0)
-      std::printf("%.1f TFLOP/s TF32\n", d.peak.tf32 * 1e-12);
+      std::printf("%.1f TFLOP/s TF32, %.1f TFLOP/s BF16\n", d.peak.tf32 * 1e-12, d.peak.bf16 * 1e-12);
     else
       std::printf("TF32 peak not tabulated (bench/gpu_peak.h)\n");
     if (baseline_missing) std::printf("%s: %s\n", program, baseline_missing);

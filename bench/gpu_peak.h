@@ -7,6 +7,7 @@ namespace astrocnn::bench {
 struct GpuPeak {
   double fp32 = 0;  // FLOP/s of the FP32 lanes (CUDA cores)
   double tf32 = 0;  // FLOP/s of the tensor cores on TF32 inputs, dense; 0 when not known
+  double bf16 = 0;  // ... on BF16 inputs: twice the TF32 rate on sm_80 and sm_90
 };
 
 // Peak = SMs x operations per SM per clock x clock, where an FMA counts as
@@ -32,7 +33,8 @@ inline GpuPeak gpu_peak(int cc_major, int cc_minor, int sms, double clock_khz) {
   } else if (cc_major == 9 && cc_minor == 0) {
     tf32_flop_per_clock = 2048;
   }
-  return GpuPeak{sm_clocks_per_second * fp32_lanes * 2, sm_clocks_per_second * tf32_flop_per_clock};
+  return GpuPeak{sm_clocks_per_second * fp32_lanes * 2, sm_clocks_per_second * tf32_flop_per_clock,
+                 sm_clocks_per_second * tf32_flop_per_clock * 2};
 }
 
 }  // namespace astrocnn::bench

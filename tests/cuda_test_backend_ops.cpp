@@ -1,8 +1,8 @@
 // The CUDA backend through the one backend harness
 // (tests/backend_op_cases.h): one test case per op of the op table. Ops
 // whose kernels come in numbered versions (convolution; dense layers, through
-// SGEMM) run every case once per version, TF32 versions at the TF32
-// tolerance.
+// SGEMM) run every case once per version; tensor-core versions (TF32, BF16)
+// are held to their format's error bound instead (check_op_in_precision).
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -30,7 +30,11 @@ void check_every_version(const std::string& op) {
     for (int v = 1; v <= sgemm_version_count(); ++v) {
       INFO("SGEMM version " << sgemm_version_name(v));
       set_sgemm_version(v);
-      optest::check_op_against_reference(cuda, op, sgemm_version_is_tf32(v) ? optest::kTf32 : optest::kExact);
+      const Precision precision = sgemm_version_precision(v);
+      if (precision == Precision::FP32)
+        optest::check_op_against_reference(cuda, op);
+      else  // a tensor-core version: held to its format's bound (tests/backend_op_cases.h)
+        optest::check_op_in_precision(cuda, op, precision);
     }
     set_sgemm_version(0);
   } else {

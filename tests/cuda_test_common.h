@@ -26,7 +26,8 @@
 namespace astrocnn::cudatest {
 
 constexpr double kFp32Tol = 1e-4;  // relative error allowed for float32 kernels
-constexpr double kTf32Tol = 5e-3;  // ... and for TF32 tensor-core kernels
+constexpr double kTf32Tol = 5e-3;  // ... and for TF32 tensor-core kernels (10-bit mantissa)
+constexpr double kBf16Tol = 4e-2;  // ... and for bf16 ones (7-bit: 8x TF32's rounding)
 
 inline Backend& cuda() { return *cuda_backend_if_device(); }  // present: cuda_main.cpp checked
 inline Backend& ref() { return reference_backend(); }

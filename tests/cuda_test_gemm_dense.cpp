@@ -17,7 +17,13 @@ const std::vector<GemmCase> kGemmCases = {{1, 1, 1},    {7, 13, 5},     {65, 33,
                                           {130, 257, 31}, {300, 200, 100}, {1, 500, 3},  {64, 1, 1024},
                                           {33, 70, 0}};
 
-double tolerance_for(int version) { return sgemm_version_is_tf32(version) ? kTf32Tol : kFp32Tol; }
+double tolerance_for(int version) {
+  switch (sgemm_version_precision(version)) {
+    case Precision::TF32: return kTf32Tol;
+    case Precision::BF16: return kBf16Tol;
+    default: return kFp32Tol;
+  }
+}
 
 // C = alpha * op(A) op(B) + beta * C in double, row-major with leading dimensions.
 std::vector<float> host_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,

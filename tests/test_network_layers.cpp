@@ -181,4 +181,6 @@ TEST_CASE("network layers: the GPU peak formula gives the published H100 and H20
   CHECK(a100.fp32 == Approx(19.5e12).epsilon(0.001));
   CHECK(a100.tf32 == Approx(156e12).epsilon(0.001));
   CHECK(gpu_peak(12, 0, 100, 2000000).tf32 == 0);  // unknown: no TF32 share printed
+  CHECK(h100_sxm.bf16 == Approx(2 * h100_sxm.tf32));  // BF16 tensor cores: twice TF32
+  CHECK(a100.bf16 == Approx(2 * a100.tf32));
 }

@@ -33,7 +33,11 @@ int sgemm_version_count();
 int sgemm_version();                   // the version dense layers use now (resolved, >= 1)
 void set_sgemm_version(int version);   // 0 restores the default
 std::string sgemm_version_name(int version);
-bool sgemm_version_is_tf32(int version);  // TF32 tensor cores: looser tolerance (5e-3)
+// What a version's multiplies read the operands as: fp32, or tf32 / bf16 for
+// the tensor-core versions (kernels/precision.h), which tests hold to that
+// format's error bound.
+Precision sgemm_version_precision(int version);
+bool sgemm_version_is_tf32(int version);
 int conv_version_count();
 int conv_version();
 void set_conv_version(int version);

@@ -16,16 +16,17 @@ namespace {
 struct SgemmVersion {
   const char* name;
   void (*launch)(const GemmArgs&, cudaStream_t);
-  bool tf32;
+  Precision precision;  // what its multiplies read the operands as (kernels/precision.h)
 };
 
 const SgemmVersion kVersions[] = {
-    {"v1_naive", sgemm_v1_naive, false},
-    {"v2_smem_tiles", sgemm_v2_smem_tiles, false},
-    {"v3_register_blocking", sgemm_v3_register_blocking, false},
-    {"v4_vectorized_double_buffer", sgemm_v4_vectorized_double_buffer, false},
-    {"v5_tf32_wmma", sgemm_v5_tf32_wmma, true},
-    {"v6_split_k", sgemm_v6_split_k, false},
+    {"v1_naive", sgemm_v1_naive, Precision::FP32},
+    {"v2_smem_tiles", sgemm_v2_smem_tiles, Precision::FP32},
+    {"v3_register_blocking", sgemm_v3_register_blocking, Precision::FP32},
+    {"v4_vectorized_double_buffer", sgemm_v4_vectorized_double_buffer, Precision::FP32},
+    {"v5_tf32_wmma", sgemm_v5_tf32_wmma, Precision::TF32},
+    {"v6_split_k", sgemm_v6_split_k, Precision::FP32},
+    {"v7_bf16_mma", sgemm_v7_bf16_mma, Precision::BF16},
 };
 constexpr int kVersionCount = static_cast<int>(sizeof(kVersions) / sizeof(kVersions[0]));
 
@@ -62,10 +63,12 @@ int sgemm_version() { return cuda::choice().current(); }
 void set_sgemm_version(int version) { cuda::choice().set(version, "set_sgemm_version"); }
 std::string sgemm_version_name(int version) { return cuda::choice().name(version, "sgemm_version_name"); }
 
-bool sgemm_version_is_tf32(int version) {
-  cuda::choice().check(version, "sgemm_version_is_tf32");
-  return cuda::kVersions[version - 1].tf32;
+Precision sgemm_version_precision(int version) {
+  cuda::choice().check(version, "sgemm_version_precision");
+  return cuda::kVersions[version - 1].precision;
 }
+
+bool sgemm_version_is_tf32(int version) { return sgemm_version_precision(version) == Precision::TF32; }
 
 void cuda_sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                 const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,

@@ -50,6 +50,7 @@ void sgemm_v3_register_blocking(const GemmArgs& g, cudaStream_t stream);
 void sgemm_v4_vectorized_double_buffer(const GemmArgs& g, cudaStream_t stream);
 void sgemm_v5_tf32_wmma(const GemmArgs& g, cudaStream_t stream);  // compute capability >= 8.0
 void sgemm_v6_split_k(const GemmArgs& g, cudaStream_t stream);
+void sgemm_v7_bf16_mma(const GemmArgs& g, cudaStream_t stream);  // compute capability >= 8.0
 
 // Runs the current version (version == 0) or the given one.
 void sgemm(const GemmArgs& g, int version = 0);

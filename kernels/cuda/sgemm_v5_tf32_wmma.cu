@@ -17,6 +17,17 @@ constexpr int kFrag = 16, kFragK = 8;    // the TF32 WMMA shape m16 n16 k8
 // then a multiple of 32 bytes from the (aligned) array start, as WMMA needs.
 constexpr int kLdA = kBK + 4, kLdB = kBN + 4, kLdC = kBN + 4;
 
+// x rounded to TF32's 10 mantissa bits, to nearest even, as the reference's
+// round_to_tf32 (kernels/precision.h) does: WMMA's own __float_to_tf32
+// rounds ties away from zero, so it is applied to values already rounded,
+// which it leaves as they are. Infinities and NaN pass through.
+__device__ __forceinline__ float tf32_nearest_even(float x) {
+  uint32_t u = __float_as_uint(x);
+  if ((u & 0x7f800000u) == 0x7f800000u) return x;
+  u = (u + 0xfffu + ((u >> 13) & 1u)) & ~0x1fffu;
+  return __uint_as_float(u);
+}
+
 __global__ void __launch_bounds__(kWmmaThreads) sgemm_tf32_wmma_kernel(GemmArgs g) {
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
   using namespace nvcuda;
@@ -39,13 +50,13 @@ __global__ void __launch_bounds__(kWmmaThreads) sgemm_tf32_wmma_kernel(GemmArgs 
       const int m = g.trans_a ? e % kBM : e / kBK;
       const int k = g.trans_a ? e / kBM : e % kBK;
       const bool inside = m0 + m < g.M && k0 + k < g.K;
-      As[m * kLdA + k] = inside ? load_a(g, m0 + m, k0 + k) : 0.0f;
+      As[m * kLdA + k] = inside ? tf32_nearest_even(load_a(g, m0 + m, k0 + k)) : 0.0f;
     }
     for (int e = threadIdx.x; e < kBK * kBN; e += kWmmaThreads) {
       const int n = g.trans_b ? e / kBK : e % kBN;
       const int k = g.trans_b ? e % kBK : e / kBN;
       const bool inside = k0 + k < g.K && n0 + n < g.N;
-      Bs[k * kLdB + n] = inside ? load_b(g, k0 + k, n0 + n) : 0.0f;
+      Bs[k * kLdB + n] = inside ? tf32_nearest_even(load_b(g, k0 + k, n0 + n)) : 0.0f;
     }
     __syncthreads();
 
