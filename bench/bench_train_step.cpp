@@ -2,11 +2,16 @@
 // source papers' networks on the CPU, in images per second: the astrocnn half
 // of bench/compare_pytorch.py.
 //
-//   bench_train_step [--threads=T] [--batch=B] [Google Benchmark flags]
+//   bench_train_step [--threads=T] [--batch=B] [--precision=fp32|bf16] [Google Benchmark flags]
+//
+// --precision sets what convolutions and dense layers compute in
+// (kernels/precision.h), as `astrocnn train --precision` does.
 //
 // TrainStep/huertas   Huertas-Company morphology net, 1x64x64, RMSE on 5 vote fractions
 // TrainStep/lenet     LeNet-style fake/real net, 6x64x64, cross-entropy on 2 classes
 // TrainStep/resnet18  ResNet18 (standard stem), 3x64x64, cross-entropy on 5 classes
+// TrainStep/resnet50  ResNet50 (standard stem), 3x64x64, cross-entropy on 5 classes
+// TrainStep/alexnet   AlexNet (torchvision's), 3x64x64, cross-entropy on 5 classes
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
@@ -15,6 +20,7 @@
 
 #include "core/optim.h"
 #include "core/philox.h"
+#include "kernels/precision.h"
 #include "models/models.h"
 #include "models/train/trainer.h"
 #if defined(ASTROCNN_HAVE_ONEDNN)
@@ -79,6 +85,7 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--batch=", 8) == 0) g_batch = std::atoi(argv[i] + 8);
+    if (std::strncmp(argv[i], "--precision=", 12) == 0) set_math_precision(parse_precision(argv[i] + 12));
 #if defined(ASTROCNN_HAVE_ONEDNN)
     if (std::strncmp(argv[i], "--threads=", 10) == 0) set_cpu_threads(std::atoi(argv[i] + 10));
 #endif
@@ -88,6 +95,10 @@ int main(int argc, char** argv) {
   benchmark::RegisterBenchmark("TrainStep/lenet", TrainStep, Case{"lenet", 6, 2, LossKind::CrossEntropy})
       ->Unit(benchmark::kMillisecond)->UseRealTime();
   benchmark::RegisterBenchmark("TrainStep/resnet18", TrainStep, Case{"resnet18", 3, 5, LossKind::CrossEntropy})
+      ->Unit(benchmark::kMillisecond)->UseRealTime();
+  benchmark::RegisterBenchmark("TrainStep/resnet50", TrainStep, Case{"resnet50", 3, 5, LossKind::CrossEntropy})
+      ->Unit(benchmark::kMillisecond)->UseRealTime();
+  benchmark::RegisterBenchmark("TrainStep/alexnet", TrainStep, Case{"alexnet", 3, 5, LossKind::CrossEntropy})
       ->Unit(benchmark::kMillisecond)->UseRealTime();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -11,6 +11,12 @@ and prints one table:
 
 Usage:
     python3 bench/compare_pytorch.py --bench build/bench/bench_train_step --threads 2
+    python3 bench/compare_pytorch.py ... --precision bf16 --models huertas,lenet,resnet18,resnet50,alexnet
+
+--precision bf16 runs astrocnn with bfloat16 convolutions and dense layers
+(`--precision=bf16`) and PyTorch under torch.autocast("cpu", torch.bfloat16),
+its own mixed precision. resnet50 and alexnet on the PyTorch side come from
+torchvision (needed only for them).
 
 PyTorch comes from Debian's python3-torch (with libopenblas0-pthread installed
 so that its dense layers do not run on the reference BLAS).
@@ -79,10 +85,18 @@ def build_torch_model(name):
             cin = cout
         layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, 5)]
         return nn.Sequential(*layers), (3, 64, 64), "xent", 5
+    if name in ("resnet50", "alexnet"):
+        return torchvision_model(name)
     raise SystemExit(f"unknown model {name}")
 
 
-def torch_worker(name, batch, threads, seconds):
+def torchvision_model(name):
+    import torchvision
+    return getattr(torchvision.models, name)(weights=None, num_classes=5), (3, 64, 64), "xent", 5
+
+
+def torch_worker(name, batch, threads, seconds, precision):
+    import contextlib
     import torch
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -97,9 +111,16 @@ def torch_worker(name, batch, threads, seconds):
         y = torch.rand(batch, outputs)
         loss_fn = lambda out, t: torch.sqrt(torch.nn.functional.mse_loss(out, t))
 
+    def autocast():
+        if precision == "bf16":
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
     def step():
         opt.zero_grad()
-        loss = loss_fn(model(x), y)
+        with autocast():
+            out = model(x)
+        loss = loss_fn(out.float(), y)  # the loss in float32, as astrocnn's
         loss.backward()
         opt.step()
 
@@ -143,10 +164,12 @@ def main():
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--seconds", type=float, default=5.0, help="timed seconds per framework and model")
     ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                    help="bf16: astrocnn --precision=bf16 against PyTorch autocast(bfloat16)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.worker:
-        torch_worker(a.worker, a.batch, a.threads, a.seconds)
+        torch_worker(a.worker, a.batch, a.threads, a.seconds, a.precision)
         return
 
     env = dict(os.environ, OMP_NUM_THREADS=str(a.threads))
@@ -154,15 +177,18 @@ def main():
     for name in a.models.split(","):
         out, rss_a = run_with_rss([a.bench, f"--benchmark_filter=^TrainStep/{name}/",
                                    f"--benchmark_min_time={a.seconds}", "--benchmark_format=json",
-                                   f"--threads={a.threads}", f"--batch={a.batch}"], env)
+                                   f"--threads={a.threads}", f"--batch={a.batch}", f"--precision={a.precision}"], env)
         bench = json.loads(out)["benchmarks"][0]
         ips_a = bench["items_per_second"]
         out, rss_t = run_with_rss([sys.executable, __file__, "--worker", name, "--threads", str(a.threads),
-                                   "--batch", str(a.batch), "--seconds", str(a.seconds)], env)
+                                   "--batch", str(a.batch), "--seconds", str(a.seconds),
+                                   "--precision", a.precision], env)
         ips_t = json.loads(out.strip().splitlines()[-1])["images_per_second"]
         rows.append((name, ips_a, ips_t, rss_a, rss_t))
 
-    print(f"batch {a.batch}, {a.threads} threads, {a.seconds:g} s timed per run")
+    import torch
+    print(f"batch {a.batch}, {a.threads} threads, {a.seconds:g} s timed per run, precision {a.precision}, "
+          f"PyTorch {torch.__version__}")
     print("| model | astrocnn img/s | PyTorch img/s | ratio | peak RSS astrocnn | peak RSS PyTorch |")
     print("|---|---|---|---|---|---|")
     for name, ia, it, ra, rt in rows:
