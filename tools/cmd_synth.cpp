@@ -26,6 +26,7 @@ struct SynthArgs {
   uint64_t seed = 0;
   std::string out;
   int merger_channels = 1;
+  double lens_fraction = 0.5;
   bool uint8 = false;
   int threads = 0;
 };
@@ -38,6 +39,7 @@ int run_synth(const SynthArgs& a) {
   so.size = a.size;
   so.seed = a.seed;
   so.merger_channels = a.merger_channels;
+  so.lens_fraction = a.lens_fraction;
   so.num_threads = a.threads;
   ASTRO_CHECK(a.n > 0, "-n must be positive, got ", a.n);
   synth::validate(so);
@@ -78,7 +80,9 @@ Command add_synth_command(CLI::App& app) {
       "synth", "Write built-in synthetic galaxy images to an HDF5 file (native layout, docs/DATA.md)");
   sub->add_option("--kind", a.kind,
                   "morphology (1 band, 5 vote fractions), fakereal (g,r,z + inverse variances, "
-                  "class 0 fake / 1 real), merger (galaxy pairs, 3 physical parameters)")
+                  "class 0 fake / 1 real), merger (galaxy pairs, 3 physical parameters), orientation "
+                  "(1 band, inclined disks: cos 2theta, sin 2theta of the position angle), lens (g,r,i, "
+                  "class 0 non-lens / 1 lens, plus /einstein_radius in arcsec)")
       ->capture_default_str();
   sub->add_option("-n,--images", a.n, "number of images")->capture_default_str();
   sub->add_option("--size", a.size, "image width and height in pixels")->capture_default_str();
@@ -86,6 +90,8 @@ Command add_synth_command(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("-o,--output", a.out, "the HDF5 file to write (replaced atomically; a symlink is written through)")->required();
   sub->add_option("--merger-channels", a.merger_channels, "merger: 1 band or 3 (g, r, z)")
+      ->capture_default_str();
+  sub->add_option("--lens-fraction", a.lens_fraction, "lens: fraction of images with a lensed source")
       ->capture_default_str();
   sub->add_flag("--uint8", a.uint8, "store images as 8-bit (only for values in [0, 1])");
   sub->add_option("--threads", a.threads, "generator threads (0: one per core); the output never depends on it")

@@ -194,6 +194,8 @@ void add_data_options(CLI::App* sub, DataFileOptions& o) {
                   "brick whose real galaxies -f names (labels 0 real, 1 fake)");
   sub->add_option("--labels", o.labels, "a directory of FITS images: its labels CSV (default "
                   "DIR/labels.csv; docs/DATA.md)");
+  sub->add_option("--labels-dataset", o.labels_dataset, "native HDF5 files: the dataset to use as "
+                  "labels instead of /labels, e.g. einstein_radius of synth --kind lens");
 }
 
 std::string default_loss(const DataInfo& info, const Tensor& first_labels) {

@@ -58,8 +58,8 @@ class DataSource {
   }
 };
 
-// Registers -d, --num-camera, --dg-labels, --split, --fake and --labels (the
-// options some data formats need) on a subcommand.
+// Registers -d, --num-camera, --dg-labels, --split, --fake, --labels and
+// --labels-dataset (the options some data formats need) on a subcommand.
 void add_data_options(CLI::App* sub, DataFileOptions& options);
 // The defaults of eval and predict: obiwan's test shards.
 DataFileOptions test_split();

@@ -71,6 +71,17 @@ void Dataset::validate() const {
     ASTRO_CHECK(label_names.empty() || static_cast<int64_t>(label_names.size()) == labels.size(1),
                 "Dataset: ", label_names.size(), " label names for ", labels.size(1), " targets");
   }
+  for (const Column& c : aux) {
+    ASTRO_CHECK(!c.name.empty() && c.name != "images" && c.name != "labels" &&
+                    c.name.find('/') == std::string::npos,
+                "Dataset: an auxiliary column needs a name other than images and labels, "
+                "without '/', got \"", c.name, "\"");
+    ASTRO_CHECK(c.values.defined() && c.values.dtype() != DType::I64 && c.values.dim() == 2 &&
+                    c.values.size(0) == images.size(0) && c.values.size(1) >= 1,
+                "Dataset: auxiliary column ", c.name, " must be float [", images.size(0),
+                ", K], got ", c.values.defined() ? c.values.str() : "nothing");
+    check_cpu("Dataset", c.values);
+  }
 }
 
 Dataset subset(const Dataset& data, const std::vector<int64_t>& indices) {
@@ -84,6 +95,8 @@ Dataset subset(const Dataset& data, const std::vector<int64_t>& indices) {
   out.labels = gather_rows(data.labels, indices.data(), static_cast<int64_t>(indices.size()));
   out.label_names = data.label_names;
   out.task = data.task;
+  for (const Dataset::Column& c : data.aux)
+    out.aux.push_back({c.name, gather_rows(c.values, indices.data(), static_cast<int64_t>(indices.size()))});
   return out;
 }
 

@@ -16,9 +16,18 @@ struct Dataset {
   Tensor labels;
   std::vector<std::string> label_names;  // the K targets, or the class names
   std::string task;                      // "regression" or "classification"
+  // Optional named per-image values kept beside the labels but not trained
+  // on, e.g. the Einstein radius of a lens/non-lens set: float [N, K] each.
+  // write_dataset stores each as the dataset /<name>; `train --labels-dataset
+  // <name>` then trains on it (docs/DATA.md).
+  struct Column {
+    std::string name;
+    Tensor values;
+  };
+  std::vector<Column> aux;
 
   int64_t size() const { return images.defined() ? images.size(0) : 0; }
-  // Throws Error unless the fields are consistent (shapes, dtypes, task, names).
+  // Throws Error unless the fields are consistent (shapes, dtypes, task, names, aux columns).
   void validate() const;
 };
 

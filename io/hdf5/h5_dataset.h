@@ -50,9 +50,14 @@ Dataset load_dataset(const std::string& path);
 // empty data set, bad attributes). Rows are read by RowReader::read (any
 // rows, in file order, one hyperslab per run of consecutive rows); reading is
 // thread-safe (HDF5 calls are serialised by h5::Guard).
+//
+// `labels_dataset` names the dataset read as the labels: "labels" (/labels),
+// or another float [N, K] or integer [N] dataset of the root group, such as
+// an auxiliary column (Dataset::aux); its task then follows from its type,
+// and its label_names are {its name} for one float column (none otherwise).
 class H5DatasetReader final : public RowReader {
  public:
-  explicit H5DatasetReader(const std::string& path);
+  explicit H5DatasetReader(const std::string& path, const std::string& labels_dataset = "labels");
   ~H5DatasetReader() override;
 
   const RowSetInfo& info() const override;

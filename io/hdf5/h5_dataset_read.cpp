@@ -20,6 +20,7 @@ struct H5DatasetReader::Impl {
   RowSetInfo info;  // source: the path
   h5::File file;
   h5::DataSet images, labels;
+  std::string labels_name = "labels";  // the dataset read as the labels
   std::string image_type;
   bool uint8_images = false;
 
@@ -34,6 +35,8 @@ h5::DataSet H5DatasetReader::Impl::open_dataset(const char* name, hid_t access) 
   const h5::Where where{path(), std::string("/") + name};
   const bool exists =
       h5::check_bool(H5Lexists(file, name, H5P_DEFAULT), where, "cannot look up the object");
+  if (!exists && name == labels_name && labels_name != "labels")
+    h5::fail(where, "missing: the file has no such dataset to read the labels from");
   if (!exists) h5::fail(where, "missing: a data set file needs /images and /labels");
   return h5::DataSet(h5::check(H5Dopen2(file, name, access), where,
                                "cannot open it as a dataset (is it a group?)"));
@@ -64,7 +67,7 @@ void H5DatasetReader::Impl::inspect_images() {
 }
 
 void H5DatasetReader::Impl::inspect_labels() {
-  const h5::Where where{path(), "/labels"};
+  const h5::Where where{path(), "/" + labels_name};
   const std::vector<hsize_t> dims = h5::dataset_dims(labels, where);
   h5::DataType type(h5::check(H5Dget_type(labels), where, "cannot read the element type"));
   const H5T_class_t kind = H5Tget_class(type);
@@ -82,7 +85,7 @@ void H5DatasetReader::Impl::inspect_labels() {
                         " (labels must be float32 [N, K] or int64 [N])");
   }
   if (static_cast<int64_t>(dims[0]) != info.rows)
-    h5::fail(where, "/images has " + std::to_string(info.rows) + " rows but /labels has " +
+    h5::fail(where, "/images has " + std::to_string(info.rows) + " rows but /" + labels_name + " has " +
                         std::to_string(dims[0]) + " (N must match)");
 }
 
@@ -99,6 +102,11 @@ void H5DatasetReader::Impl::read_attributes() {
                           std::to_string(kH5DatasetFormat) + ")");
   }
   const std::string inferred = class_ids ? "classification" : "regression";
+  if (labels_name != "labels") {  // the root attributes describe /labels, not this dataset
+    task = inferred;
+    if (!class_ids && info.label_width == 1) label_names = {labels_name};
+    return;
+  }
   task = h5::has_attribute(file, "task", where) ? h5::read_string_attribute(file, "task", where)
                                                 : inferred;
   if (task != "regression" && task != "classification")
@@ -117,10 +125,16 @@ void H5DatasetReader::Impl::read_attributes() {
                         std::to_string(info.label_width) + " label columns");
 }
 
-H5DatasetReader::H5DatasetReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
+H5DatasetReader::H5DatasetReader(const std::string& path, const std::string& labels_dataset)
+    : impl_(std::make_unique<Impl>()) {
   h5::Guard guard;
   try {
     impl_->info.source = path;
+    ASTRO_CHECK(!labels_dataset.empty() && labels_dataset != "images" &&
+                    labels_dataset.find('/') == std::string::npos,
+                "HDF5 file '", path, "': the labels dataset must be a dataset name of the root "
+                "group other than images (no '/'), got \"", labels_dataset, "\"");
+    impl_->labels_name = labels_dataset;
     impl_->info.format = "native HDF5";
     impl_->file = h5::open_read_only(path, "dataset");
     // No chunk cache for images: uncompressed chunks are then read directly,
@@ -132,7 +146,7 @@ H5DatasetReader::H5DatasetReader(const std::string& path) : impl_(std::make_uniq
     h5::check_status(H5Pset_chunk_cache(access, 0, 0, H5D_CHUNK_CACHE_W0_DEFAULT), where,
                      "cannot set the chunk cache");
     impl_->images = impl_->open_dataset("images", access);
-    impl_->labels = impl_->open_dataset("labels", H5P_DEFAULT);
+    impl_->labels = impl_->open_dataset(impl_->labels_name.c_str(), H5P_DEFAULT);
     impl_->inspect_images();
     impl_->inspect_labels();
     impl_->read_attributes();
@@ -151,7 +165,7 @@ const RowSetInfo& H5DatasetReader::info() const { return impl_->info; }
 const std::string& H5DatasetReader::stored_image_type() const { return impl_->image_type; }
 
 std::string H5DatasetReader::label_origin(int64_t row) const {
-  return "HDF5 file '" + path() + "', object '/labels': row " + std::to_string(row);
+  return "HDF5 file '" + path() + "', object '/" + impl_->labels_name + "': row " + std::to_string(row);
 }
 
 std::string H5DatasetReader::image_origin(int64_t row) const {
@@ -162,7 +176,7 @@ void H5DatasetReader::read_sorted(const std::vector<int64_t>& rows, Tensor& imag
                                   Tensor& labels) const {
   const Impl& d = *impl_;
   h5::Guard guard;
-  const h5::Where images_at{d.path(), "/images"}, labels_at{d.path(), "/labels"};
+  const h5::Where images_at{d.path(), "/images"}, labels_at{d.path(), "/" + d.labels_name};
   const std::vector<h5::Run> runs = h5::runs_of(rows);
   h5::read_pixel_rows(d.images, runs, d.uint8_images, images.data<float>(),
                       static_cast<size_t>(images.numel()), images_at);

@@ -72,6 +72,7 @@ void write_dataset(const Dataset& data, const std::string& path, const H5WriteOp
   ASTRO_CHECK(options.chunk_images >= 0, "write_dataset '", path,
               "': chunk_images must be >= 0 (0: automatic), got ", options.chunk_images);
   check_finite_labels(data.labels, path);
+  for (const Dataset::Column& c : data.aux) check_finite_labels(c.values, path);
   check_output_file(path);  // before any work: a bad path fails at once
 
   // Everything converted before the file is created, so that bad values
@@ -85,6 +86,8 @@ void write_dataset(const Dataset& data, const std::string& path, const H5WriteOp
     pixels_f32 = data.images.to(DType::F32);
   const bool class_ids = data.labels.dtype() == DType::I64;
   const Tensor labels = class_ids ? data.labels : data.labels.to(DType::F32);
+  std::vector<Tensor> aux;
+  for (const Dataset::Column& c : data.aux) aux.push_back(c.values.to(DType::F32));
 
   const Shape& shape = data.images.shape();
   const std::vector<hsize_t> image_dims(shape.begin(), shape.end());
@@ -112,6 +115,16 @@ void write_dataset(const Dataset& data, const std::string& path, const H5WriteOp
     else
       write_chunked(file, "labels", label_dims, label_chunk, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
                     labels.raw(), labels_at);
+    // Auxiliary columns: float32 [N, K] datasets beside /labels, chunked like them.
+    for (size_t a = 0; a < aux.size(); ++a) {
+      const std::string& name = data.aux[a].name;
+      const std::vector<hsize_t> dims(aux[a].shape().begin(), aux[a].shape().end());
+      std::vector<hsize_t> chunk = dims;
+      chunk[0] = static_cast<hsize_t>(
+          std::clamp<int64_t>(kLabelChunkBytes / (static_cast<int64_t>(aux[a].nbytes()) / n), 1, n));
+      write_chunked(file, name.c_str(), dims, chunk, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, aux[a].raw(),
+                    h5::Where{path, "/" + name});
+    }
 
     h5::write_int_attribute(file, "astrocnn_format", kH5DatasetFormat, where);
     h5::write_string_attribute(file, "task", data.task, where);

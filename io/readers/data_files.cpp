@@ -32,7 +32,7 @@ bool is_fits_name(const std::string& name) {
 
 // The options a format does not take must keep their defaults.
 void only_for(const char* format, const std::string& path, const DataFileOptions& o,
-              bool deepgalaxy, bool cutouts, bool fits, bool shards = false) {
+              bool deepgalaxy, bool cutouts, bool fits, bool shards = false, bool native = false) {
   const DataFileOptions defaults;
   auto refuse = [&](const char* option, const char* owner) {
     throw Error(std::string(option) + " applies to " + owner + ", but '" + path + "' is " + format);
@@ -44,6 +44,7 @@ void only_for(const char* format, const std::string& path, const DataFileOptions
   if (!cutouts && !o.fake.empty()) refuse("--fake", "obiwan cutout files");
   if (!fits && !o.labels.empty()) refuse("--labels", "directories of FITS images");
   if (!shards && !o.split.empty()) refuse("--split", "obiwan shards");
+  if (!native && !o.labels_dataset.empty()) refuse("--labels-dataset", "native astrocnn HDF5 files");
 }
 
 std::string split_of(const DataFileOptions& o) {
@@ -65,8 +66,8 @@ std::shared_ptr<const RowReader> open_hdf5(const std::string& path, const DataFi
 #if defined(ASTROCNN_HAVE_HDF5)
   switch (detect_h5_layout(path)) {
     case H5Layout::Native:
-      only_for("a native astrocnn HDF5 file", path, o, false, false, false);
-      return std::make_shared<H5DatasetReader>(path);
+      only_for("a native astrocnn HDF5 file", path, o, false, false, false, false, true);
+      return std::make_shared<H5DatasetReader>(path, o.labels_dataset.empty() ? "labels" : o.labels_dataset);
     case H5Layout::DeepGalaxy: {
       only_for("a DeepGalaxy file", path, o, true, false, false);
       DeepGalaxyOptions dg;

@@ -33,6 +33,9 @@ struct DataFileOptions {
   std::string default_split = "train";
   std::string fake;    // --fake: obiwan cutouts of simulated galaxies (-f: the real ones)
   std::string labels;  // --labels: the labels CSV of a FITS directory
+  // --labels-dataset: native HDF5 files, the dataset read as the labels
+  // instead of /labels (e.g. an auxiliary column such as einstein_radius).
+  std::string labels_dataset;
 };
 
 // Opens `path` with the reader its format needs; Errors name the path and

@@ -13,6 +13,7 @@
 
 #include "core/philox.h"
 #include "io/synth/galaxy_profiles.h"
+#include "io/synth/lens_model.h"
 #include "io/synth/synthetic.h"
 
 namespace astrocnn::synth {
@@ -44,8 +45,19 @@ struct ScenePoint {  // a star or quasar: the PSF itself
   BandFlux flux;
 };
 
+// A background source seen through a foreground mass: its light is
+// ray-traced through `lens` (io/synth/lens_model.h) before the PSF. The lens
+// is in stamp pixels; the source's components are in the source plane, in
+// the same pixel coordinates.
+struct SceneLensed {
+  LensModel lens;
+  std::vector<SceneSersic> sersics;
+  std::vector<SceneBlob> blobs;
+};
+
 struct Scene {
   std::vector<SceneSersic> sersics;
+  std::vector<SceneLensed> lensed;
   std::vector<SceneBlob> blobs;
   std::vector<SceneStreak> streaks;      // light from the sky: seen through the PSF
   std::vector<ScenePoint> points;
@@ -171,8 +183,24 @@ class Random {
 SampleInfo draw_morphology(const Setup& setup, Random& rng, Scene& scene);
 SampleInfo draw_fakereal(const Setup& setup, Random& rng, Scene& scene);
 SampleInfo draw_merger(const Setup& setup, Random& rng, Scene& scene);
+SampleInfo draw_orientation(const Setup& setup, Random& rng, Scene& scene);
+SampleInfo draw_lens(const Setup& setup, Random& rng, Scene& scene);
+// SampleInfo::subtype of the lens kind: what besides the lensed source (if
+// any) is near the deflector.
+enum LensSubtype { kPlain = 0, kRing = 1, kCompanions = 2, kSpiralArms = 3 };
+
+// Adds band `band` of a lensed source to a plane whose pixel (r, c) is stamp
+// pixel (r - border, c - border) (io/synth/synth_lens.cpp).
+void add_lensed_source(const Plane& plane, const SceneLensed& lensed, int band, double border);
+
+// The options a kind is drawn with: `options` itself, except for Lens, whose
+// instrument options left at their (HST) defaults become an LSST-like
+// survey's (io/synth/synth_lens.cpp).
+SynthOptions with_survey_defaults(const SynthOptions& options);
 
 // Morphology class names, in label order.
 extern const char* const kMorphologyClasses[5];
+// Orientation label names: the position angle θ doubled, as a unit vector.
+extern const char* const kOrientationLabels[2];
 
 }  // namespace astrocnn::synth

@@ -34,11 +34,14 @@ int band_count(const SynthOptions& o) {
     case Kind::Morphology: return 1;
     case Kind::FakeReal: return 3;
     case Kind::Merger: return o.merger_channels;
+    case Kind::Orientation: return 1;
+    case Kind::Lens: return 3;
   }
   return 1;
 }
 
-Setup make_setup(const SynthOptions& o) {
+Setup make_setup(const SynthOptions& requested) {
+  const SynthOptions o = with_survey_defaults(requested);
   Setup s;
   s.options = o;
   s.bands = band_count(o);
@@ -103,6 +106,7 @@ void render_band(const Setup& s, const Scene& scene, int band, Random& noise, fl
   }
   for (const SceneBlob& b : scene.blobs)
     add_gaussian(model_plane, b.x + border, b.y + border, b.sigma, b.flux[band]);
+  for (const SceneLensed& l : scene.lensed) add_lensed_source(model_plane, l, band, border);
   for (const SceneStreak& t : scene.streaks)
     add_streak(model_plane, t.x0 + border, t.y0 + border, t.x1 + border, t.y1 + border, t.width,
                t.flux[band]);
@@ -150,17 +154,20 @@ const char* kind_name(Kind kind) {
     case Kind::Morphology: return "morphology";
     case Kind::FakeReal: return "fakereal";
     case Kind::Merger: return "merger";
+    case Kind::Orientation: return "orientation";
+    case Kind::Lens: return "lens";
   }
   return "?";
 }
 
 Kind parse_kind(const std::string& name) {
-  for (Kind k : {Kind::Morphology, Kind::FakeReal, Kind::Merger})
+  for (Kind k : {Kind::Morphology, Kind::FakeReal, Kind::Merger, Kind::Orientation, Kind::Lens})
     if (name == kind_name(k)) return k;
-  throw Error("synthetic data: unknown kind \"" + name + "\" (expected morphology, fakereal or merger)");
+  throw Error("synthetic data: unknown kind \"" + name + "\" (expected morphology, fakereal, merger, orientation or lens)");
 }
 
-void validate(const SynthOptions& o) {
+void validate(const SynthOptions& requested) {
+  const SynthOptions o = with_survey_defaults(requested);  // the values the images will use
   auto positive = [](double v) { return std::isfinite(v) && v > 0; };
   ASTRO_CHECK(o.n >= 1, "synthetic data: n (number of images) must be >= 1, got ", o.n);
   ASTRO_CHECK(o.size >= 8 && o.size <= 4096, "synthetic data: size must be in [8, 4096] pixels, got ",
@@ -192,6 +199,8 @@ void validate(const SynthOptions& o) {
               o.voters);
   ASTRO_CHECK(o.real_fraction >= 0 && o.real_fraction <= 1,
               "synthetic data: real_fraction must be in [0, 1], got ", o.real_fraction);
+  ASTRO_CHECK(o.lens_fraction >= 0 && o.lens_fraction <= 1,
+              "synthetic data: lens_fraction must be in [0, 1], got ", o.lens_fraction);
   ASTRO_CHECK(o.merger_channels == 1 || o.merger_channels == 3,
               "synthetic data: merger_channels must be 1 or 3, got ", o.merger_channels);
   ASTRO_CHECK(positive(o.kpc_per_arcsec), "synthetic data: kpc_per_arcsec must be > 0, got ",
@@ -225,6 +234,8 @@ int64_t Generator::label_width() const {
     case Kind::Morphology: return 5;
     case Kind::FakeReal: return 1;
     case Kind::Merger: return 3;
+    case Kind::Orientation: return 2;
+    case Kind::Lens: return 1;
   }
   return 1;
 }
@@ -236,12 +247,20 @@ std::vector<std::string> Generator::label_names() const {
     case Kind::Morphology: return {kMorphologyClasses, kMorphologyClasses + 5};
     case Kind::FakeReal: return {"fake", "real"};
     case Kind::Merger: return {"mass_ratio", "separation_kpc_over_30", "time_to_coalescence_gyr"};
+    case Kind::Orientation: return {kOrientationLabels, kOrientationLabels + 2};
+    case Kind::Lens: return {"non-lens", "lens"};
   }
   return {};
 }
 
 std::string Generator::task() const {
-  return options().kind == Kind::FakeReal ? "classification" : "regression";
+  const Kind kind = options().kind;
+  return kind == Kind::FakeReal || kind == Kind::Lens ? "classification" : "regression";
+}
+
+std::vector<std::string> Generator::aux_names() const {
+  if (options().kind == Kind::Lens) return {"einstein_radius"};
+  return {};
 }
 
 SampleInfo Generator::describe(int64_t index) const {
@@ -253,6 +272,8 @@ SampleInfo Generator::describe(int64_t index) const {
     case Kind::Morphology: return draw_morphology(s, rng, scene);
     case Kind::FakeReal: return draw_fakereal(s, rng, scene);
     case Kind::Merger: return draw_merger(s, rng, scene);
+    case Kind::Orientation: return draw_orientation(s, rng, scene);
+    case Kind::Lens: return draw_lens(s, rng, scene);
   }
   return {};
 }
@@ -268,6 +289,8 @@ SampleInfo Generator::render(int64_t index, float* pixels) const {
     case Kind::Morphology: info = draw_morphology(s, rng, scene); break;
     case Kind::FakeReal: info = draw_fakereal(s, rng, scene); break;
     case Kind::Merger: info = draw_merger(s, rng, scene); break;
+    case Kind::Orientation: info = draw_orientation(s, rng, scene); break;
+    case Kind::Lens: info = draw_lens(s, rng, scene); break;
   }
   const int64_t plane = s.options.size * s.options.size;
   const bool with_ivar = s.options.kind == Kind::FakeReal;
@@ -285,6 +308,7 @@ Dataset Generator::generate() const {
   data.labels = classification ? Tensor::empty({n}, DType::I64) : Tensor::empty({n, k});
   data.label_names = label_names();
   data.task = task();
+  for (const std::string& name : aux_names()) data.aux.push_back({name, Tensor::empty({n, 1})});
   float* pixels = data.images.data<float>();
 
   // Images are independent (each has its own streams), so any split over
@@ -300,6 +324,8 @@ Dataset Generator::generate() const {
           data.labels.data<int64_t>()[i] = static_cast<int64_t>(info.label[0]);
         else
           for (int64_t j = 0; j < k; ++j) data.labels.data<float>()[i * k + j] = static_cast<float>(info.label[j]);
+        for (size_t a = 0; a < data.aux.size(); ++a)
+          data.aux[a].values.data<float>()[i] = static_cast<float>(info.aux.at(a));
       }
     } catch (...) {
       errors[t] = std::current_exception();
