@@ -1,8 +1,13 @@
 // `astrocnn eval`: a checkpoint's loss, RMSE and accuracy on a data file,
 // with per-class precision and recall and the confusion matrix when the
 // labels name classes (class ids, or vote fractions through their argmax).
+// On orientation labels (cos_2theta, sin_2theta) also the mean and median
+// error of the position angle, next to a constant guess (chance). With two
+// classes (a lens finder) also the ROC AUC of the probability of class 1,
+// next to chance (0.5), and the images per class (the base rate).
 // --plots DIR draws them: confusion.png for classes, predicted_vs_true.png
-// for real-valued labels (vote fractions get both).
+// for real-valued labels (vote fractions get both), orientation.png for
+// orientation labels, roc.png for two classes.
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -10,11 +15,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
 #include "io/output_file.h"
+#include "models/train/orientation_metrics.h"
+#include "models/train/roc.h"
 #include "models/train/trainer.h"
 #include "tools/checkpoint_on_data.h"
 #include "tools/commands.h"
@@ -61,10 +69,64 @@ void print_classes(const Metrics& m, const std::vector<std::string>& names) {
   }
 }
 
+// The images of each class, and the accuracy of always answering the most
+// common one: what a classifier must beat on unbalanced classes.
+void print_base_rate(const Metrics& m, const std::vector<std::string>& names) {
+  std::string counts;
+  int64_t most = -1;
+  size_t most_common = 0;
+  for (size_t c = 0; c < m.confusion.size(); ++c) {
+    int64_t support = 0;
+    for (int64_t n : m.confusion[c]) support += n;
+    counts += (c ? ", " : "") + std::to_string(support) + " " + names[c];
+    if (support > most) most = support, most_common = c;
+  }
+  std::printf("images per class: %s; always answering the most common class (%zu %s) scores "
+              "%.2f%% (the accuracy baseline)\n", counts.c_str(), most_common, names[most_common].c_str(),
+              m.samples ? 100.0 * most / m.samples : 0.0);
+}
+
+// ---- two classes: the ROC curve of the probability of class 1 ----
+
+bool two_classes(const DataInfo& info, const CheckpointOnData& run, const Metrics& m) {
+  return info.class_labels && run.spec.options.outputs == 2 && m.confusion.size() == 2;
+}
+
+// The curve from the softmax probabilities (2 per image) and the class ids,
+// or nothing when only one class is present (the AUC is then not defined).
+std::optional<roc::Curve> roc_of_class_1(const Metrics& m, const std::vector<double>& probabilities,
+                                         const std::vector<double>& classes) {
+  for (const std::vector<int64_t>& row : m.confusion)
+    if (row[0] + row[1] == 0) return std::nullopt;
+  ASTRO_CHECK(probabilities.size() == 2 * classes.size(), "eval: ", probabilities.size(),
+              " probabilities for ", classes.size(), " images of two classes");
+  std::vector<double> scores(classes.size());
+  std::vector<int> positive(classes.size());
+  for (size_t i = 0; i < classes.size(); ++i) {
+    scores[i] = probabilities[2 * i + 1];
+    positive[i] = classes[i] == 1;
+  }
+  return roc::roc_curve(scores, positive);
+}
+
+void print_roc(const std::optional<roc::Curve>& curve, const Metrics& m,
+               const std::vector<std::string>& names) {
+  if (!curve) {
+    const int only = m.confusion[0][0] + m.confusion[0][1] > 0 ? 0 : 1;
+    std::printf("ROC AUC: not defined (every image is of class %d %s; it needs both classes)\n", only,
+                names[only].c_str());
+    return;
+  }
+  std::printf("ROC AUC: %.4f (chance: 0.5), ranking the images by the probability of class 1 %s\n",
+              curve->auc, names[1].c_str());
+}
+
 // ---- --plots DIR ----
 
 const char kConfusionPng[] = "confusion.png";
 const char kPredictedPng[] = "predicted_vs_true.png";
+const char kOrientationPng[] = "orientation.png";
+const char kRocPng[] = "roc.png";
 
 std::string plot_path(const EvalArgs& a, const char* name) {
   return (std::filesystem::path(a.plots) / name).string();
@@ -79,7 +141,7 @@ void check_plot_outputs(const EvalArgs& a) {
   check_output_directory(a.plots, "--plots");
   std::error_code ec;
   const bool exists = std::filesystem::is_directory(a.plots, ec);
-  for (const char* name : {kConfusionPng, kPredictedPng}) {
+  for (const char* name : {kConfusionPng, kPredictedPng, kOrientationPng, kRocPng}) {
     const std::string path = plot_path(a, name);
     if (exists) check_output_file(path, "--plots");
     check_distinct_files(path, "--plots", a.run.checkpoint, "--checkpoint");
@@ -116,14 +178,15 @@ void collect_predictions(CheckpointOnData& run, int64_t batch_size, LossKind los
 }
 
 // The pictures of the metrics: confusion.png from the confusion matrix, and
-// for real-valued labels predicted_vs_true.png from a second pass. Both are
-// drawn in full before either replaces a file.
-void draw_plots(const EvalArgs& a, CheckpointOnData& run, const Metrics& m, LossKind loss) {
+// for real-valued labels predicted_vs_true.png from `predicted` and `truth`
+// (collect_predictions), orientation.png from `angles` and roc.png from
+// `curve` when not null. All are drawn in full before any replaces a file.
+void draw_plots(const EvalArgs& a, CheckpointOnData& run, const Metrics& m, LossKind loss,
+                const std::vector<double>& predicted, const std::vector<double>& truth,
+                const orientation::OrientationErrors* angles, const roc::Curve* curve) {
   namespace fs = std::filesystem;
   const std::string title = run.spec.name + " on " + run.info().name + " (" + a.run.checkpoint + ")";
   const bool confusion = !m.confusion.empty(), scatter = !run.info().class_labels;
-  std::vector<double> predicted, truth;
-  if (scatter) collect_predictions(run, a.run.batch_size, loss, predicted, truth);
 
   std::error_code ec;
   const std::vector<fs::path> made = missing_directories(a.plots);
@@ -131,7 +194,7 @@ void draw_plots(const EvalArgs& a, CheckpointOnData& run, const Metrics& m, Loss
     fs::create_directories(a.plots, ec);
     ASTRO_CHECK(fs::is_directory(a.plots, ec), "--plots '", a.plots, "': cannot create the directory",
                 ec ? " (" + ec.message() + ")" : std::string());
-    std::unique_ptr<AtomicFile> confusion_png, scatter_png;
+    std::unique_ptr<AtomicFile> confusion_png, scatter_png, orientation_png, roc_png;
     if (confusion) {
       confusion_png = std::make_unique<AtomicFile>(plot_path(a, kConfusionPng), "--plots");
       plot_confusion(m.confusion, run.class_names(m.confusion.size()), "confusion matrix: " + title,
@@ -144,7 +207,15 @@ void draw_plots(const EvalArgs& a, CheckpointOnData& run, const Metrics& m, Loss
       scatter_png = std::make_unique<AtomicFile>(plot_path(a, kPredictedPng), "--plots");
       plot_predicted_vs_true(predicted, truth, run.output_names(), what + title, *scatter_png);
     }
-    for (AtomicFile* png : {confusion_png.get(), scatter_png.get()}) {
+    if (angles) {
+      orientation_png = std::make_unique<AtomicFile>(plot_path(a, kOrientationPng), "--plots");
+      plot_orientation(*angles, "orientation: " + title, *orientation_png);
+    }
+    if (curve) {
+      roc_png = std::make_unique<AtomicFile>(plot_path(a, kRocPng), "--plots");
+      plot_roc(*curve, "1 " + run.class_names(2)[1], "ROC: " + title, *roc_png);
+    }
+    for (AtomicFile* png : {confusion_png.get(), scatter_png.get(), orientation_png.get(), roc_png.get()}) {
       if (!png) continue;
       png->commit();
       std::printf("wrote %s\n", png->path().c_str());
@@ -153,6 +224,20 @@ void draw_plots(const EvalArgs& a, CheckpointOnData& run, const Metrics& m, Loss
     for (const fs::path& p : made) fs::remove(p, ec);  // what this command made, if still empty
     throw;
   }
+}
+
+// Orientation data: float labels named (cos_2theta, sin_2theta), as the
+// built-in orientation set writes them.
+bool orientation_labels(const DataInfo& info) {
+  return !info.class_labels && orientation::is_orientation_labels(info.label_names);
+}
+
+void print_angle_errors(const orientation::OrientationErrors& e) {
+  std::printf("angle error: mean %.2f deg, median %.2f deg (theta = atan2(sin_2theta, cos_2theta) / 2, "
+              "error folded into [0, 90] deg)\n", e.model.mean_deg, e.model.median_deg);
+  std::printf("angle error of a constant guess (chance): mean %.2f deg, median %.2f deg (every image "
+              "%.1f deg, the labels' mean direction; 45 deg mean for uniform angles)\n",
+              e.constant.mean_deg, e.constant.median_deg, e.constant_deg);
 }
 
 int run_eval(const EvalArgs& a) {
@@ -167,6 +252,12 @@ int run_eval(const EvalArgs& a) {
   auto batches = run.data->batches(run.data->all_rows(), a.run.batch_size, /*shuffle=*/false, 0, 0);
   Metrics m = evaluate(*run.restored.model, *batches, loss, run.device);
   check_finite_result(m.loss, std::string("the ") + loss_name(loss) + " loss", run);
+  // A second pass for what needs every prediction: angle errors, the ROC
+  // curve and the scatter plots.
+  const bool angles = orientation_labels(info), scatter = !a.plots.empty() && !info.class_labels;
+  const bool ranked = two_classes(info, run, m);
+  std::vector<double> predicted, truth;
+  if (angles || scatter || ranked) collect_predictions(run, a.run.batch_size, loss, predicted, truth);
 
   std::printf("checkpoint: %s (model %s, %lld parameters, epoch %lld)\n", a.run.checkpoint.c_str(),
               run.spec.name.c_str(), static_cast<long long>(run.restored.model->parameter_count()),
@@ -176,6 +267,7 @@ int run_eval(const EvalArgs& a) {
   std::printf("loss (%s): %.6f\n", loss_name(loss), m.loss);
   std::printf("rmse: %.6f%s\n", m.rmse,
               info.class_labels ? " (softmax probabilities against one-hot labels)" : "");
+  std::optional<roc::Curve> curve;
   if (std::isnan(m.accuracy)) {
     std::printf("accuracy: not defined (the labels are not classes or vote fractions)\n");
   } else {
@@ -184,9 +276,22 @@ int run_eval(const EvalArgs& a) {
     std::printf("accuracy: %.2f%% (%lld of %lld)%s\n", 100 * m.accuracy, static_cast<long long>(correct),
                 static_cast<long long>(m.samples),
                 info.class_labels ? "" : " (argmax of the outputs against argmax of the vote fractions)");
-    print_classes(m, run.class_names(m.confusion.size()));
+    const std::vector<std::string> names = run.class_names(m.confusion.size());
+    print_base_rate(m, names);
+    if (ranked) {
+      curve = roc_of_class_1(m, predicted, truth);
+      print_roc(curve, m, names);
+    }
+    print_classes(m, names);
   }
-  if (!a.plots.empty()) draw_plots(a, run, m, loss);
+  std::optional<orientation::OrientationErrors> angle_errors;
+  if (angles) {
+    angle_errors = orientation::orientation_errors(predicted, truth);
+    print_angle_errors(*angle_errors);
+  }
+  if (!a.plots.empty())
+    draw_plots(a, run, m, loss, predicted, truth, angle_errors ? &*angle_errors : nullptr,
+               curve ? &*curve : nullptr);
   return 0;
 }
 
@@ -197,11 +302,14 @@ Command add_eval_command(CLI::App& app) {
   EvalArgs& a = *args;
   CLI::App* sub = app.add_subcommand(
       "eval", "Loss, RMSE, accuracy, per-class precision/recall and confusion matrix of a "
-      "checkpoint on a data file, and with --plots their pictures");
+      "checkpoint on a data file (on orientation labels also the angle errors, with two classes "
+      "the ROC AUC), and with "
+      "--plots their pictures");
   add_checkpoint_on_data_options(sub, a.run);
   sub->add_option("--loss", a.loss, "xent, rmse, mse or cosine (default: the loss the run trained with)");
-  sub->add_option("--plots", a.plots, "directory (made if missing) for confusion.png (classes) and "
-                  "predicted_vs_true.png (real-valued labels)")->type_name("DIR");
+  sub->add_option("--plots", a.plots, "directory (made if missing) for confusion.png (classes), "
+                  "predicted_vs_true.png (real-valued labels), orientation.png (labels "
+                  "cos_2theta, sin_2theta) and roc.png (two classes)")->type_name("DIR");
   return {sub, [args] { return run_eval(*args); }};
 }
 

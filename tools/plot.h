@@ -2,6 +2,8 @@
 //   curves.png             learning curves of a run         (plot.cpp, astrocnn train)
 //   confusion.png          confusion matrix of a classifier (plot_eval.cpp, astrocnn eval --plots)
 //   predicted_vs_true.png  regression outputs against labels (plot_eval.cpp, astrocnn eval --plots)
+//   orientation.png        galaxy position angles and their errors (plot_eval.cpp, astrocnn eval --plots)
+//   roc.png                ROC curve of a two-class classifier (plot_eval.cpp, astrocnn eval --plots)
 //   gallery.png            cutouts, labels and predictions     (plot_gallery.cpp, astrocnn predict --gallery)
 // Each is written atomically (io/output_file.h), into an AtomicFile that
 // the caller commits, so that a command
@@ -15,6 +17,8 @@
 
 #include "io/output_file.h"
 #include "models/train/metrics.h"
+#include "models/train/orientation_metrics.h"
+#include "models/train/roc.h"
 
 namespace astrocnn::cli {
 
@@ -39,6 +43,20 @@ bool plot_confusion(const std::vector<std::vector<int64_t>>& confusion,
 bool plot_predicted_vs_true(const std::vector<double>& predicted, const std::vector<double>& truth,
                             const std::vector<std::string>& names, const std::string& title,
                             AtomicFile& out);
+
+// Orientation data (labels cos 2θ, sin 2θ): the predicted against the true
+// position angle of every image (0-180°, where 179° against 1° is only 2°
+// off), and the histogram of the angle errors (0-90°) next to that of the
+// constant guess, the chance baseline.
+bool plot_orientation(const orientation::OrientationErrors& errors, const std::string& title,
+                      AtomicFile& out);
+
+// Two classes (a lens finder): the ROC curve, true- against false-positive
+// rate as the threshold on the score of the positive class (named
+// `positive`, e.g. "1 lens") is lowered, with the diagonal of chance
+// (AUC 0.5) and the curve's AUC in the note.
+bool plot_roc(const roc::Curve& curve, const std::string& positive, const std::string& title,
+              AtomicFile& out);
 
 // One cutout of a gallery: the bands to show (1: greyscale, 3: red, green,
 // blue), as stored; the gallery stretches each image on its own with an

@@ -108,10 +108,12 @@ Axes draw_axes(cairo_t* cr, double x0, double y0, double w, double h, double x_l
     a.x_lo = a.y_lo = std::min(x_lo, y_lo);
     a.x_hi = a.y_hi = std::max(x_hi, y_hi);
   }
-  const double y_step = round_out(a.y_lo, a.y_hi, 5);
+  const double y_step = style.y_step > 0 ? style.y_step : round_out(a.y_lo, a.y_hi, 5);
   double x_step;
   if (style.square) {
     a.x_lo = a.y_lo, a.x_hi = a.y_hi, x_step = y_step;
+  } else if (style.x_step > 0) {
+    x_step = style.x_step;
   } else if (style.integer_x) {
     x_step = std::max(1.0, tick_step(a.x_hi - a.x_lo, 8));
   } else {

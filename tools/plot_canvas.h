@@ -69,6 +69,9 @@ struct AxesStyle {
   double margin_left = 70;  // room for the y tick labels and the y label
   bool integer_x = false;   // x ticks at whole numbers only (epochs), without vertical grid lines
   bool square = false;      // the same range on both axes (predicted against true)
+  // Ticks every x_step / y_step data units over the range as given (angles:
+  // 0 to 180 by 30); 0 rounds the range out to "nice" ticks.
+  double x_step = 0, y_step = 0;
 };
 
 // Rounds the data ranges out to ticks, draws the grid, ticks, frame, labels
