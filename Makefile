@@ -9,10 +9,12 @@ CMAKE_ARGS ?=
 # Debian 12 packages the build needs (checked with dpkg, installed only when missing).
 # ocl-icd-opencl-dev: libdnnl-dev's CMake config calls find_package(OpenCL REQUIRED),
 # but Debian only *recommends* it and install-deps.sh skips recommends.
+# libonnx-dev + libprotobuf-dev: `astrocnn export` (ONNX 1.12's generated protobuf classes and checker).
 DEBIAN_PACKAGES := cmake g++ make libdnnl-dev libhdf5-dev catch2 libbenchmark-dev \
                    libcli11-dev nlohmann-json3-dev libfmt-dev libcairo2-dev python3-h5py \
                    ocl-icd-opencl-dev \
-                   libopenmpi-dev openmpi-bin libcfitsio-dev
+                   libopenmpi-dev openmpi-bin libcfitsio-dev \
+                   libonnx-dev libprotobuf-dev
 
 .PHONY: all deps configure build demo test test-asan test-fresh python-peers bench clean
 

@@ -22,6 +22,7 @@ class BatchNorm2d : public Module {
   std::string type_name() const override { return "BatchNorm2d"; }
 
   int64_t channels() const { return channels_; }
+  double eps() const { return eps_; }
   Tensor& weight() { return weight_; }
   Tensor& bias() { return bias_; }
   Tensor& running_mean() { return running_mean_; }

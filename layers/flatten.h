@@ -13,6 +13,7 @@ class Flatten : public Module {
   explicit Flatten(int64_t start_dim = 1) : start_dim_(start_dim) {}
   Tensor forward(const Tensor& x) override { return x.flatten(start_dim_); }
   std::string type_name() const override { return "Flatten"; }
+  int64_t start_dim() const { return start_dim_; }
 
  private:
   int64_t start_dim_;

@@ -17,6 +17,9 @@ class MaxPool2d : public Module {
   MaxPool2d(int64_t kernel, int64_t stride, Padding padding = 0);
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "MaxPool2d"; }
+  int64_t kernel() const { return kernel_; }
+  int64_t stride() const { return stride_; }
+  const Padding& padding() const { return padding_; }
 
  private:
   int64_t kernel_, stride_;
@@ -32,6 +35,10 @@ class AvgPool2d : public Module {
   AvgPool2d(int64_t kernel, int64_t stride, Padding padding = 0, bool count_include_pad = true);
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "AvgPool2d"; }
+  int64_t kernel() const { return kernel_; }
+  int64_t stride() const { return stride_; }
+  const Padding& padding() const { return padding_; }
+  bool count_include_pad() const { return count_include_pad_; }
 
  private:
   int64_t kernel_, stride_;

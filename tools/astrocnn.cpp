@@ -4,6 +4,7 @@
 //   astrocnn train [...]     train a network (built-in synthetic galaxies by default)
 //   astrocnn eval [...]      metrics of a checkpoint on a data file
 //   astrocnn predict [...]   a checkpoint's outputs for every image of a file, as CSV
+//   astrocnn export [...]    a checkpoint's network as an ONNX model
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -49,7 +50,7 @@ int main(int argc, char** argv) {
   set_command_line(argc, argv);
   std::vector<Command> commands;
   for (auto add : {add_info_command, add_synth_command, add_train_command, add_eval_command,
-                   add_predict_command})
+                   add_predict_command, add_export_command})
     commands.push_back(add(app));
   add_option_checks(app);
   try {

@@ -3,11 +3,14 @@
 
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
 
+#include "core/error.h"
 #include "kernels/backend.h"
+#include "models/models.h"
 #include "tools/commands.h"
 #include "tools/run_config.h"
 #if defined(ASTROCNN_HAVE_ONEDNN)
@@ -15,6 +18,9 @@
 #endif
 #if defined(ASTROCNN_HAVE_CUDA)
 #include "kernels/cuda/cuda_api.h"
+#endif
+#if defined(ASTROCNN_HAVE_ONNX)
+#include "io/onnx/onnx_export.h"
 #endif
 
 namespace astrocnn::cli {
@@ -36,11 +42,48 @@ std::string cpu_description() {
          (isa.empty() ? "no SIMD flags found" : isa) + ")";
 }
 
+// `info --model NAME`: the model's description and its state_dict entries
+// (name, shape, dtype) in order, as JSON: what a checkpoint of it holds, for
+// tools/torch2h5.py to check a PyTorch state_dict against.
+int print_model_state_dict(const ModelSpec& spec) {
+  std::shared_ptr<Module> model;
+  try {
+    model = models::make_model(spec.name, spec.options);
+  } catch (const Error& e) {
+    throw Error(std::string("--model: ") + e.what());
+  }
+  // One entry a line: JSON for programs, readable for people.
+  std::printf("{\"model\": %s,\n \"state_dict\": [",
+              model_to_json(spec, model->parameter_count()).dump().c_str());
+  const char* separator = "\n  ";
+  for (const auto& [name, t] : model->state_dict()) {
+    const json entry = {{"name", name}, {"shape", t.shape()}, {"dtype", dtype_name(t.dtype())}};
+    std::printf("%s%s", separator, entry.dump().c_str());
+    separator = ",\n  ";
+  }
+  std::printf("\n]}\n");
+  return 0;
+}
+
 }  // namespace
 
 Command add_info_command(CLI::App& app) {
-  CLI::App* sub = app.add_subcommand("info", "Show the version, the backends this build has, the CPU and the GPUs");
-  return {sub, [] {
+  CLI::App* sub = app.add_subcommand("info", "Show the version, the backends this build has, the CPU and the GPUs; "
+                                     "with --model, a model's state_dict names and shapes as JSON");
+  auto spec = std::make_shared<ModelSpec>();
+  spec->options.in_channels = 3;
+  spec->options.outputs = 1000;
+  spec->options.image_size = 224;
+  sub->add_option("--model", spec->name, "print this model's state_dict entries (name, shape, dtype) "
+                  "as JSON instead, built with the options below");
+  sub->add_option("--in-channels", spec->options.in_channels, "with --model: input channels")
+      ->capture_default_str();
+  sub->add_option("--outputs", spec->options.outputs, "with --model: outputs")->capture_default_str();
+  sub->add_option("--image-size", spec->options.image_size, "with --model: image height = width")
+      ->capture_default_str();
+  sub->add_flag("--small-stem", spec->options.small_input_stem, "with --model: ResNets' 3x3 stem");
+  return {sub, [spec] {
+    if (!spec->name.empty()) return print_model_state_dict(*spec);
     std::printf("astrocnn %s\n", ASTROCNN_VERSION);
     std::printf("cpu:       %s\n", cpu_description().c_str());
     std::printf("backends:  reference (always)\n");
@@ -72,6 +115,12 @@ Command add_info_command(CLI::App& app) {
     std::printf("mpi:       yes (mpirun -np N astrocnn train ...; no NCCL)\n");
 #else
     std::printf("mpi:       no (built without MPI: one process)\n");
+#endif
+#if defined(ASTROCNN_HAVE_ONNX)
+    std::printf("onnx:      yes (astrocnn export, opset %lld; %s)\n",
+                static_cast<long long>(kOnnxOpset), onnx_library_versions().c_str());
+#else
+    std::printf("onnx:      no (built without libonnx-dev: no astrocnn export)\n");
 #endif
 #if defined(ASTROCNN_HAVE_CAIRO)
     std::printf("plots:     curves.png, eval --plots, predict --gallery (cairo)\n");
