@@ -347,4 +347,21 @@ CheckpointMeta load_checkpoint(const std::string& path, Module& model, SGD* opti
   return meta;
 }
 
+void load_model_entries(Module& model, const NamedTensors& stored, const std::string& path,
+                        const std::set<std::string>& keep) {
+  // The file's entries, with the model's own in place of those kept: then
+  // load_state_dict checks what remains exactly as for a whole checkpoint.
+  NamedTensors state;
+  for (const auto& [name, t] : stored)
+    if (!keep.count(name)) state.emplace_back(name, t);
+  for (const auto& [name, t] : model.state_dict())
+    if (keep.count(name)) state.emplace_back(name, t.clone());
+  check_model_entries(state, model, path);
+  try {
+    model.load_state_dict(state);
+  } catch (const Error& e) {
+    throw Error("checkpoint '" + path + "': " + e.what());
+  }
+}
+
 }  // namespace astrocnn

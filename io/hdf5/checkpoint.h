@@ -18,6 +18,7 @@
 #pragma once
 #include <cstdint>
 #include <limits>
+#include <set>
 #include <string>
 
 #include "core/module.h"
@@ -55,5 +56,15 @@ CheckpointMeta load_checkpoint(const std::string& path, Module& model, SGD* opti
 // The metadata alone, and the model's entries alone (e.g. to inspect a file).
 CheckpointMeta read_checkpoint_meta(const std::string& path);
 NamedTensors read_checkpoint_state(const std::string& path);
+
+// Copies `stored`, the entries read from the checkpoint `path`
+// (read_checkpoint_state), into `model` with load_checkpoint's checks (names,
+// shapes, integer or floating point, finite values), except the entries named
+// in `keep`: those keep the model's own values, whatever `stored` holds for
+// them or whether it holds them at all (`train --init-from` keeps a head
+// initialised for another number of outputs, io/hdf5/init_from.h). On an
+// Error, which names `path`, the model is unchanged.
+void load_model_entries(Module& model, const NamedTensors& stored, const std::string& path,
+                        const std::set<std::string>& keep = {});
 
 }  // namespace astrocnn
