@@ -21,6 +21,8 @@ void add_checkpoint_on_data_options(CLI::App* sub, CheckpointOnDataArgs& a) {
   add_data_options(sub, a.data);
   sub->add_option("--batch-size", a.batch_size, "images per forward pass")->capture_default_str();
   sub->add_option("--device", a.device, "cpu or cuda")->capture_default_str();
+  sub->add_option("--precision", a.precision, "what convolutions and dense layers compute in: "
+                  "fp32, bf16 or tf32 (GPU); any checkpoint works in any")->capture_default_str();
   sub->add_option("--threads", a.threads, "CPU threads (0: OMP_NUM_THREADS or all cores)")
       ->capture_default_str();
 }
@@ -61,6 +63,7 @@ CheckpointOnData open_checkpoint_on_data(const CheckpointOnDataArgs& a) {
   apply_threads(a.threads);
   CheckpointOnData run;
   run.device = parse_device(a.device);
+  apply_precision(a.precision, run.device);
   ASTRO_CHECK(a.batch_size > 0, "--batch-size must be positive, got ", a.batch_size);
   run.checkpoint = a.checkpoint;
   run.config = read_run_config(a.checkpoint);

@@ -24,10 +24,11 @@ struct CheckpointOnDataArgs {
   DataFileOptions data = test_split();  // -d, --split, ... (obiwan shards: the test ones)
   int64_t batch_size = 64;
   std::string device = "cpu";
+  std::string precision = "fp32";
   int threads = 0;
 };
 
-// --checkpoint, -f and the data-format options, --batch-size, --device, --threads.
+// --checkpoint, -f and the data-format options, --batch-size, --device, --precision, --threads.
 void add_checkpoint_on_data_options(CLI::App* sub, CheckpointOnDataArgs& a);
 
 struct CheckpointOnData {

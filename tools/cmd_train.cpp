@@ -106,12 +106,16 @@ int run_train(TrainArgs args, const CLI::App& sub) {
 #endif
 
   // 1. Everything checked, nothing written (tools/train_setup.h).
-  const TrainingPlan plan = plan_training(std::move(args), sub, leader);
+  TrainingPlan plan = plan_training(std::move(args), sub, leader);
   const TrainArgs& a = plan.args;
 
   // 2. The model, the optimiser and, for --resume, where the run stands.
   manual_seed(a.seed);  // the initial weights, then dropout, draw from the global stream
   std::shared_ptr<Module> model = build_model(plan.spec, plan.data->info());
+  if (!a.init_from.empty())
+    plan.init_from = parse_option("--init-from", [&] {
+      return init_weights_from(a.init_from, plan.spec.name, *model);
+    });
   model->to(plan.options.device);
   // Gradients of CUDA tensors go through NCCL when the build has it.
   std::unique_ptr<Communicator> nccl =
@@ -190,6 +194,10 @@ Command add_train_command(CLI::App& app) {
   sub->add_flag("--resume", a.resume, "continue the run in --out from its checkpoint.h5, "
                 "even one taken inside an epoch (same results as an uninterrupted run; --epochs "
                 "may be raised)");
+  sub->add_option("--init-from", a.init_from, "start a new run from the weights of CK.h5 (a "
+                  "checkpoint, or PyTorch weights converted by tools/torch2h5.py), not its "
+                  "optimiser or history; a stem or head that differs in input channels or "
+                  "outputs is re-initialised, with a message")->type_name("CK.h5");
   sub->add_option("--epochs", a.epochs, "epochs")->capture_default_str();
   sub->add_option("--batch-size", a.batch_size, "images per SGD step")->capture_default_str();
   sub->add_option("--loss", a.loss, "xent, rmse, mse or cosine (default from the labels: xent for "
@@ -207,12 +215,15 @@ Command add_train_command(CLI::App& app) {
   sub->add_option("--val-fraction", a.val_fraction, "fraction of the images held out for validation")
       ->capture_default_str();
   sub->add_option("--device", a.device, "cpu or cuda")->capture_default_str();
+  sub->add_option("--precision", a.precision, "what convolutions and dense layers compute in: fp32, "
+                  "bf16 (bfloat16 operands, float32 sums; AVX-512 CPUs) or tf32 (GPU); weights, "
+                  "optimiser and losses stay float32")->capture_default_str();
   sub->add_option("--threads", a.threads, "CPU threads (0: OMP_NUM_THREADS or all cores)")->capture_default_str();
   sub->add_option("--outputs", a.outputs, "model outputs (default: from the labels; e.g. 37 for Galaxy Zoo)");
   sub->add_flag("--small-stem", a.small_stem, "ResNets: 3x3 stride-1 stem without max-pool, for small cutouts");
   sub->add_option("--dropout", a.dropout, "dropout probability of huertas/alexnet dense layers")
       ->capture_default_str();
-  sub->add_option("--kind", a.kind, "built-in data: morphology, fakereal, merger")->capture_default_str();
+  sub->add_option("--kind", a.kind, "built-in data: morphology, fakereal, merger, orientation, lens")->capture_default_str();
   sub->add_option("-n,--images", a.images, "built-in data: number of images")->capture_default_str();
   sub->add_option("--size", a.size, "built-in data: image size in pixels")->capture_default_str();
   sub->add_option("-m,--shard-epochs", a.shard_epochs, "several MPI ranks: -1 every rank reads the "

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/tensor.h"
+#include "kernels/precision.h"
 
 namespace CLI { class App; }
 
@@ -23,6 +24,7 @@ Command add_synth_command(CLI::App& app);    // cmd_synth.cpp
 Command add_train_command(CLI::App& app);    // cmd_train.cpp
 Command add_eval_command(CLI::App& app);     // cmd_eval.cpp
 Command add_predict_command(CLI::App& app);  // cmd_predict.cpp
+Command add_export_command(CLI::App& app);   // cmd_export.cpp
 
 // Applies --threads (0 = leave the default) to the CPU backend.
 void apply_threads(int threads);
@@ -31,6 +33,10 @@ int cpu_thread_count();
 
 // "cpu" or "cuda" (--device); checks that a CUDA device is there.
 Device parse_device(const std::string& name);
+// --precision: "fp32", "tf32" or "bf16" (kernels/precision.h), checked
+// against what the backend of `device` supports, then made the math
+// precision of the process.
+Precision apply_precision(const std::string& name, Device device);
 
 // The command line as typed, for config.json and the log (set by main).
 void set_command_line(int argc, char** argv);

@@ -39,6 +39,17 @@ Device parse_device(const std::string& name) {
   return Device::CUDA;
 }
 
+Precision apply_precision(const std::string& name, Device device) {
+  const Precision p = parse_option("--precision", [&] { return parse_precision(name); });
+  const Backend& backend = backend_for(device);
+  ASTRO_CHECK(backend.supports(p), "--precision ", name, ": the ", backend.name(), " backend has no ",
+              name, " arithmetic",
+              p == Precision::TF32 ? " (TensorFloat-32 is an NVIDIA tensor-core format)" : "",
+              "; use ", backend.supports(Precision::BF16) ? "fp32 or bf16" : "fp32");
+  set_math_precision(p);
+  return p;
+}
+
 void set_command_line(int argc, char** argv) {
   g_command_line = "astrocnn";
   for (int i = 1; i < argc; ++i) {

@@ -24,12 +24,13 @@ json options_to_json(const TrainArgs& a) {
       {"datasets", a.data.datasets}, {"num-camera", a.data.num_camera},
       {"dg-labels", a.data.dg_labels}, {"split", a.data.split},
       {"fake", absolute(a.data.fake)}, {"labels", absolute(a.data.labels)},
+      {"labels-dataset", a.data.labels_dataset},
       {"images", a.images},     {"size", a.size},             {"loss", a.loss},
       {"epochs", a.epochs},     {"batch-size", a.batch_size}, {"lr", a.lr},
       {"momentum", a.momentum}, {"weight-decay", a.weight_decay},
       {"nesterov", a.nesterov}, {"schedule", a.schedule},     {"step-size", a.step_size},
       {"noise", a.noise},       {"seed", a.seed},             {"val-fraction", a.val_fraction},
-      {"device", a.device},     {"threads", a.threads},       {"out", a.out},
+      {"device", a.device},     {"precision", a.precision},   {"threads", a.threads},       {"out", a.out},
       {"shard-epochs", a.shard_epochs}, {"sync-bn", a.sync_bn},
       {"flip", a.flip},         {"rot90", a.rot90},           {"rotate", a.rotate},
       {"translate", a.translate}, {"zoom", a.zoom},           {"brightness", a.brightness},
@@ -92,6 +93,7 @@ TrainArgs options_from_json(const json& o) {
   if (a.data.split == "train") a.data.split.clear();
   read_if_present(o, "fake", a.data.fake);
   read_if_present(o, "labels", a.data.labels);
+  read_if_present(o, "labels-dataset", a.data.labels_dataset);
   read_if_present(o, "kind", a.kind);
   read_if_present(o, "images", a.images);
   read_if_present(o, "size", a.size);
@@ -108,6 +110,7 @@ TrainArgs options_from_json(const json& o) {
   read_if_present(o, "seed", a.seed);
   read_if_present(o, "val-fraction", a.val_fraction);
   read_if_present(o, "device", a.device);
+  read_if_present(o, "precision", a.precision);
   read_if_present(o, "threads", a.threads);
   read_if_present(o, "out", a.out);
   read_if_present(o, "shard-epochs", a.shard_epochs);

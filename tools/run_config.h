@@ -57,9 +57,15 @@ struct TrainArgs {
   uint64_t seed = 1;
   double val_fraction = 0.2;
   std::string device = "cpu";
+  // What convolutions and dense layers compute in (kernels/precision.h);
+  // may change on --resume: checkpoints are float32 whatever it is.
+  std::string precision = "fp32";
   int threads = 0;
   std::string out;  // empty: runs/<model>-<date>-<time>
   bool resume = false;
+  // A new run's initial weights (io/hdf5/init_from.h); not an option of the
+  // run (not in "options"): config.json records it as "init_from".
+  std::string init_from;
   // Augmentation of the training images (io/batches/augment.h, tools/batch_options.h).
   bool flip = false, rot90 = false;
   double rotate = 0;  // degrees; 180 = any angle

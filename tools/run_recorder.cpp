@@ -94,7 +94,8 @@ void log_header(RunLog& log, const TrainArgs& a, const DataInfo& info, const Spl
            " weight decay " + format("%g", a.weight_decay) + (a.nesterov ? " nesterov" : "") +
            ", schedule " + a.schedule + ", batch " + std::to_string(a.batch_size) +
            (a.noise > 0 ? ", noise sigma " + format("%g", a.noise) : std::string()));
-  log.line("backend: " + backend_for(opt.device).name() + "; run directory: " + a.out);
+  log.line("backend: " + backend_for(opt.device).name() + ", precision " + a.precision +
+           "; run directory: " + a.out);
   if (workers.size() > 1)
     log.line("data parallel: " + std::to_string(workers.size()) + " ranks, " + workers.describe() +
              "; batch " + std::to_string(a.batch_size) + " per rank, " +
@@ -138,6 +139,7 @@ RunRecorder::RunRecorder(const TrainingPlan& plan, RunState& state, Module& mode
              {"ranks", ranks.size()},
              {"communicator", workers.describe()}};
   if (plan.resume()) config_["resumes"] = resumes;
+  if (!plan.init_from.is_null()) config_["init_from"] = plan.init_from;
   title_ = plan.spec.name + " on " + info.name + " (" + loss_name(plan.options.loss) + " loss)";
 }
 
@@ -155,6 +157,10 @@ void RunRecorder::start(const std::string& augmentation) {
     log_.line("resuming " + a_.out + " after epoch " + std::to_string(state_.first_epoch - 1) + " of " +
               std::to_string(a_.epochs));
   log_header();
+  if (!plan_.resume() && !plan_.init_from.is_null()) {
+    log_.line("init-from: weights of " + a_.init_from);
+    for (const json& part : plan_.init_from["reinitialised"]) log_.line(part["message"].get<std::string>());
+  }
   if (!augmentation.empty()) log_.line("augmentation (worker thread): " + augmentation);
   if (plan_.resume() && plan_.stored.value("ranks", 1) != ranks_.size())
     log_.line("note: the run trained on " + std::to_string(plan_.stored.value("ranks", 1)) +

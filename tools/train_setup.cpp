@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "io/synth/synthetic.h"
 #include "models/models.h"
+#include "models/train/orientation_metrics.h"
 #include "models/train/sharding.h"
 #include "tools/batch_options.h"
 #include "tools/commands.h"
@@ -23,7 +24,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // Options that may differ from the original run when it is resumed.
-const std::set<std::string> kResumeMayChange = {"out", "resume", "epochs", "threads", "device"};
+const std::set<std::string> kResumeMayChange = {"out",     "resume", "epochs",
+                                                 "threads", "device", "precision"};
 
 void check_model_name(const std::string& name) {
   std::string known;
@@ -60,7 +62,7 @@ TrainArgs merge_resumed_options(const TrainArgs& given, const CLI::App& sub, con
     if (before != now[name])
       throw Error("--resume: --" + name + " " + now[name].dump() + " differs from the run in " +
                   checkpoint + " (" + before.dump() + "); a resumed run keeps its options " +
-                  "(only --epochs, --threads and --device may change)");
+                  "(only --epochs, --threads, --device and --precision may change)");
   }
   TrainArgs merged = options_from_json(stored_options);
   merged.out = given.out;
@@ -70,6 +72,7 @@ TrainArgs merge_resumed_options(const TrainArgs& given, const CLI::App& sub, con
   if (sub.get_option("--epochs")->count()) merged.epochs = given.epochs;
   if (sub.get_option("--threads")->count()) merged.threads = given.threads;
   if (sub.get_option("--device")->count()) merged.device = given.device;
+  if (sub.get_option("--precision")->count()) merged.precision = given.precision;
   return merged;
 }
 
@@ -88,6 +91,7 @@ TrainOptions check_options(const TrainArgs& a) {
   check_trace_path(a);
   apply_threads(a.threads);
   opt.device = parse_device(a.device);
+  apply_precision(a.precision, opt.device);
   opt.epochs = a.epochs;
   opt.batch_size = a.batch_size;
   opt.sgd.lr = a.lr;
@@ -139,6 +143,17 @@ std::string shard_mode_text(int64_t shard_epochs) {
          std::to_string(shard_epochs) + " epochs";
 }
 
+// Turning or mirroring a galaxy changes its orientation, which the image
+// augmentation (io/batches/augment.h) does not carry over to the labels
+// (cos 2θ, sin 2θ): it would teach the network wrong angles.
+void check_augmentation_fits_labels(const TrainArgs& a, const DataInfo& d) {
+  if (!orientation::is_orientation_labels(d.label_names)) return;
+  const char* turning = a.flip ? "--flip" : a.rot90 ? "--rot90" : a.rotate != 0 ? "--rotate" : nullptr;
+  ASTRO_CHECK(turning == nullptr, turning, " turns or mirrors the images of ", d.name,
+              ", whose labels are orientations (cos 2θ, sin 2θ) that would then be wrong; "
+              "use --translate, --zoom or --brightness");
+}
+
 int64_t model_outputs(const TrainArgs& a, const DataInfo& d) {
   if (!d.class_labels) {
     ASTRO_CHECK(a.outputs == 0 || a.outputs == d.label_width, "--outputs ", a.outputs,
@@ -187,6 +202,12 @@ void check_same_data(const json& stored, const DataInfo& d, const std::string& c
 TrainingPlan plan_training(TrainArgs a, const CLI::App& sub, bool leader) {
   namespace fs = std::filesystem;
   TrainingPlan plan;
+  if (!a.init_from.empty()) {
+    require_hdf5("--init-from");
+    ASTRO_CHECK(!a.resume, "--init-from and --resume exclude each other: --resume continues a run "
+                "with its weights, optimiser and history; --init-from starts a new run from a "
+                "checkpoint's weights alone");
+  }
   // The run directory first (only checks: it is locked when the run starts).
   if (a.resume) {
     require_hdf5("--resume");
@@ -201,6 +222,7 @@ TrainingPlan plan_training(TrainArgs a, const CLI::App& sub, bool leader) {
     ASTRO_CHECK(plan.stored.contains("options") && plan.stored.contains("state"), "--resume: ",
                 plan.checkpoint, " holds no training state");
     a = merge_resumed_options(a, sub, plan.stored["options"], plan.checkpoint);
+    plan.init_from = plan.stored.value("init_from", json());
   } else if (a.out.empty()) {
     a.out = default_run_directory(a.model);
   } else {
@@ -229,6 +251,7 @@ TrainingPlan plan_training(TrainArgs a, const CLI::App& sub, bool leader) {
   spec.name = a.model;
   spec.options.in_channels = info.channels;
   spec.options.image_size = info.height;
+  check_augmentation_fits_labels(a, info);
   spec.options.outputs = model_outputs(a, info);
   spec.options.small_input_stem = a.small_stem;
   spec.options.dropout = a.dropout;

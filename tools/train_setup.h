@@ -27,6 +27,10 @@ struct TrainingPlan {
   std::unique_ptr<DataSource> data;
   ModelSpec spec;
   SplitRows rows;
+  // config.json's "init_from": --init-from's file and the parts it left
+  // re-initialised (init_weights_from, tools/train_state.h); kept from the stored config on
+  // --resume; null without.
+  json init_from;
   bool resume() const { return args.resume; }
 };
 TrainingPlan plan_training(TrainArgs a, const CLI::App& sub, bool leader);

@@ -7,6 +7,7 @@
 #include "models/train/sharding.h"
 #if defined(ASTROCNN_HAVE_HDF5)
 #include "io/hdf5/checkpoint.h"
+#include "io/hdf5/init_from.h"
 #endif
 
 namespace astrocnn::cli {
@@ -72,6 +73,22 @@ RunState restore_state(const std::string& checkpoint, const json& stored, Module
   (void)checkpoint, (void)stored, (void)model, (void)sgd, (void)epochs;
 #endif
   return s;
+}
+
+json init_weights_from(const std::string& checkpoint, const std::string& model_name, Module& model) {
+#if defined(ASTROCNN_HAVE_HDF5)
+  const InitFromResult result = init_from_checkpoint(checkpoint, model_name, model);
+  json parts = json::array();
+  for (const ReinitialisedPart& p : result.reinitialised)
+    parts.push_back({{"part", p.part}, {"entries", p.entries}, {"message", p.message}});
+  return json{{"path", fs::absolute(checkpoint).lexically_normal().string()},
+              {"model", result.meta.model},
+              {"epoch", result.meta.epoch},
+              {"reinitialised", parts}};
+#else
+  (void)model_name, (void)model;
+  throw Error("--init-from " + checkpoint + ": this astrocnn was built without HDF5");
+#endif
 }
 
 json gather_rng_offsets(Communicator& ranks) {

@@ -36,6 +36,13 @@ struct RunState {
 RunState restore_state(const std::string& checkpoint, const json& stored, Module& model, SGD& sgd,
                        int64_t epochs);
 
+// --init-from: the weights of `checkpoint` in `model`, a `model_name` built
+// for this run's data, except a stem or head that must differ
+// (io/hdf5/init_from.h). Returns config.json's "init_from" record:
+// {"path": absolute path, "model": the file's model, "epoch": its epochs,
+//  "reinitialised": [{"part": "head", "entries": [...], "message": "..."}]}.
+json init_weights_from(const std::string& checkpoint, const std::string& model_name, Module& model);
+
 // Every rank's position in its dropout stream (a collective: every rank calls
 // it), stored as "rng_offsets" so that each rank resumes its own stream.
 json gather_rng_offsets(Communicator& ranks);
