@@ -24,18 +24,6 @@ double size_pixels(const Setup& s, double arcsec) {
   return std::clamp(s.arcsec_to_pixels(arcsec), 0.6, s.options.size / 6.0);
 }
 
-SceneSersic component(double x, double y, const BandFlux& flux, double r_e, double n, double q,
-                      double angle) {
-  SceneSersic c;
-  c.shape.x = x;
-  c.shape.y = y;
-  c.shape.r_e = r_e;
-  c.shape.n = n;
-  c.shape.axis_ratio = q;
-  c.shape.angle = angle;
-  c.flux = flux;
-  return c;
-}
 
 // One Sérsic profile, uniform colour: the injected model.
 double add_fake(const Setup& s, Random& r, Scene& scene, double x, double y, double flux_r) {
@@ -44,7 +32,7 @@ double add_fake(const Setup& s, Random& r, Scene& scene, double x, double y, dou
   double r_e = size_pixels(s, r.log_normal(0.35, 0.4));
   double q = n >= 2 ? r.uniform(0.5, 1.0) : r.uniform(0.2, 1.0);
   BandFlux flux = band_fluxes(s, flux_r, r.uniform(0.3, 1.3), r.uniform(0.2, 1.0));
-  scene.sersics.push_back(component(x, y, flux, r_e, n, q, r.uniform(0, kPi)));
+  scene.sersics.push_back(sersic_component(x, y, flux, r_e, n, q, r.uniform(0, kPi)));
   return r_e;
 }
 
@@ -60,7 +48,7 @@ double add_real(const Setup& s, Random& r, Scene& scene, double x, double y, dou
   double disk_gr = r.uniform(0.2, 0.7), disk_rz = r.uniform(0.1, 0.5);
 
   if (bt < 1) {
-    SceneSersic disk = component(x, y, band_fluxes(s, (1 - bt) * flux_r, disk_gr, disk_rz), r_e,
+    SceneSersic disk = sersic_component(x, y, band_fluxes(s, (1 - bt) * flux_r, disk_gr, disk_rz), r_e,
                                  1.0, q, angle);
     if (!simple) {
       disk.size_scale = {1.08, 1.0, 0.94};  // young stars in the outskirts: bigger in g
@@ -77,7 +65,7 @@ double add_real(const Setup& s, Random& r, Scene& scene, double x, double y, dou
     double bulge_re = simple ? r_e : std::max(0.5, r_e * r.uniform(0.2, 0.5));
     double n = simple ? 4.0 : r.uniform(3.0, 5.0);
     double twist = simple ? 0.0 : 0.3 * r.normal();
-    scene.sersics.push_back(component(x + offset * std::cos(offset_angle),
+    scene.sersics.push_back(sersic_component(x + offset * std::cos(offset_angle),
                                       y + offset * std::sin(offset_angle),
                                       band_fluxes(s, bt * flux_r, bulge_gr, bulge_rz), bulge_re, n,
                                       simple ? r.uniform(0.5, 1.0) : r.uniform(0.6, 1.0),
@@ -111,7 +99,7 @@ void add_neighbours(const Setup& s, Random& r, Scene& scene) {
     } else {
       BandFlux flux = band_fluxes(s, s.electrons(r.uniform(21.0, 25.0)), r.uniform(0.2, 1.4),
                                   r.uniform(0.1, 1.0));
-      scene.sersics.push_back(component(x, y, flux, size_pixels(s, r.log_normal(0.3, 0.4)),
+      scene.sersics.push_back(sersic_component(x, y, flux, size_pixels(s, r.log_normal(0.3, 0.4)),
                                         r.uniform(0.5, 4.0), r.uniform(0.3, 1.0), r.uniform(0, kPi)));
     }
   }

@@ -48,18 +48,6 @@ SynthOptions lens_survey(SynthOptions o) {
   return o;
 }
 
-SceneSersic component(double x, double y, const BandFlux& flux, double r_e, double n, double q,
-                      double angle) {
-  SceneSersic c;
-  c.shape.x = x;
-  c.shape.y = y;
-  c.shape.r_e = r_e;
-  c.shape.n = n;
-  c.shape.axis_ratio = q;
-  c.shape.angle = angle;
-  c.flux = flux;
-  return c;
-}
 
 // Colours (g−r, r−i) of the three populations.
 struct Colour {
@@ -89,7 +77,7 @@ Deflector add_deflector(const Setup& s, Random& r, Scene& scene, double theta_e_
   d.axis_ratio = r.uniform(0.6, 1.0);
   d.angle = r.uniform(0, kPi);
   d.colour = red_elliptical(r);
-  SceneSersic c = component(d.x, d.y, band_fluxes(s, d.flux_r, d.colour.g_r, d.colour.r_i), d.r_e,
+  SceneSersic c = sersic_component(d.x, d.y, band_fluxes(s, d.flux_r, d.colour.g_r, d.colour.r_i), d.r_e,
                             r.uniform(3.5, 5.0), d.axis_ratio, d.angle);
   c.size_scale = {1.05, 1.0, 0.97};  // ellipticals are slightly larger in bluer bands
   scene.sersics.push_back(c);
@@ -120,7 +108,7 @@ void add_background_source(const Setup& s, Random& r, Scene& scene, const Deflec
   const bool clump = r.chance(0.5);
   const double clump_share = clump ? r.uniform(0.1, 0.3) : 0.0;
 
-  SceneSersic body = component(x, y, band_fluxes(s, (1 - clump_share) * flux_r, colour.g_r, colour.r_i),
+  SceneSersic body = sersic_component(x, y, band_fluxes(s, (1 - clump_share) * flux_r, colour.g_r, colour.r_i),
                                r_e, r.uniform(0.5, 1.5), r.uniform(0.4, 1.0), r.uniform(0, kPi));
   body.shape.truncation = 4;  // keeps the ray-traced box small; beyond 4 r_e is < 1% of the light
   l.sersics.push_back(body);
@@ -141,7 +129,7 @@ void add_blue_companions(const Setup& s, Random& r, Scene& scene, const Deflecto
     const double distance = theta_e_px * r.uniform(0.7, 1.5), a = r.uniform(0, 2 * kPi);
     const Colour colour = blue_star_forming(r);
     const double r_e = std::max(0.5, s.arcsec_to_pixels(r.log_normal(0.2, 0.4)));
-    scene.sersics.push_back(component(d.x + distance * std::cos(a), d.y + distance * std::sin(a),
+    scene.sersics.push_back(sersic_component(d.x + distance * std::cos(a), d.y + distance * std::sin(a),
                                       band_fluxes(s, s.electrons(r.uniform(21.5, 25.0)), colour.g_r,
                                                   colour.r_i),
                                       r_e, r.uniform(0.5, 2.0), r.uniform(0.4, 1.0), r.uniform(0, kPi)));
@@ -169,7 +157,7 @@ void add_ring(const Setup& s, Random& r, Scene& scene, const Deflector& d, doubl
 
 // A blue star-forming disk with two spiral arms around the elliptical's bulge.
 void add_spiral_arms(const Setup& s, Random& r, Scene& scene, const Deflector& d) {
-  SceneSersic disk = component(d.x, d.y, BandFlux{}, d.r_e * r.uniform(1.5, 2.5), 1.0,
+  SceneSersic disk = sersic_component(d.x, d.y, BandFlux{}, d.r_e * r.uniform(1.5, 2.5), 1.0,
                                d.axis_ratio, d.angle);
   const Colour colour{r.uniform(0.3, 0.7), r.uniform(0.1, 0.35)};
   disk.flux = band_fluxes(s, d.flux_r * r.uniform(0.15, 0.5), colour.g_r, colour.r_i);
@@ -192,7 +180,7 @@ void add_field(const Setup& s, Random& r, Scene& scene) {
                                                 r.uniform(0.3, 1.4), r.uniform(0.1, 0.6))});
     } else {
       const Colour colour = r.chance(0.5) ? red_elliptical(r) : blue_star_forming(r);
-      scene.sersics.push_back(component(x, y, band_fluxes(s, s.electrons(r.uniform(20.0, 24.0)),
+      scene.sersics.push_back(sersic_component(x, y, band_fluxes(s, s.electrons(r.uniform(20.0, 24.0)),
                                                           colour.g_r, colour.r_i),
                                         std::max(0.5, s.arcsec_to_pixels(r.log_normal(0.4, 0.4))),
                                         r.uniform(0.5, 4.0), r.uniform(0.3, 1.0), r.uniform(0, kPi)));

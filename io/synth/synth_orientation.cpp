@@ -48,16 +48,9 @@ struct Galaxy {
   double r_e = 0;    // disk half-light radius, pixels
 };
 
+// One band: the flux in the first.
 SceneSersic component(double x, double y, double flux, double r_e, double n, double q, double theta) {
-  SceneSersic c;
-  c.shape.x = x;
-  c.shape.y = y;
-  c.shape.r_e = r_e;
-  c.shape.n = n;
-  c.shape.axis_ratio = q;
-  c.shape.angle = theta;
-  c.flux = {flux, 0.0, 0.0};
-  return c;
+  return sersic_component(x, y, BandFlux{flux, 0.0, 0.0}, r_e, n, q, theta);
 }
 
 // An exponential disk (Freeman 1970) of thickness q0 = 0.1-0.2 at a random

@@ -30,6 +30,21 @@ struct SceneSersic {
   BandFlux size_scale{1.0, 1.0, 1.0};  // r_e multiplier per band (colour gradients)
 };
 
+// A Sérsic component at (x, y) pixels with half-light radius r_e (pixels),
+// index n, axis ratio q, position angle `angle` (radians) and flux per band.
+inline SceneSersic sersic_component(double x, double y, const BandFlux& flux, double r_e, double n,
+                                    double q, double angle) {
+  SceneSersic c;
+  c.shape.x = x;
+  c.shape.y = y;
+  c.shape.r_e = r_e;
+  c.shape.n = n;
+  c.shape.axis_ratio = q;
+  c.shape.angle = angle;
+  c.flux = flux;
+  return c;
+}
+
 struct SceneBlob {  // a Gaussian clump, or one piece of a tidal tail
   double x, y, sigma;
   BandFlux flux;
