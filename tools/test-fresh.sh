@@ -139,9 +139,10 @@ make_test() {
 }
 
 # Every feature of `astrocnn info` is on, and no test was skipped but the GPU
-# ones and cli:full_disk, which needs to mount a small tmpfs and is skipped
-# wherever mounting is not allowed (as inside this root): neither says
-# anything about the package list.
+# ones, cli:full_disk, which needs to mount a small tmpfs and is skipped
+# wherever mounting is not allowed (as inside this root), and the two that
+# need Python packages from PyPI (onnxruntime, PyTorch: `make python-peers`),
+# which `make test` does not install: none says anything about the package list.
 check_complete() {
   local info problems=()
   info=$(in_root "build/tools/astrocnn info")
@@ -151,11 +152,13 @@ check_complete() {
   grep -q '^fits: *yes' <<<"$info" || problems+=("no FITS (libcfitsio-dev)")
   grep -q '^mpi: *yes' <<<"$info" || problems+=("no MPI (libopenmpi-dev)")
   grep -q '^plots: *curves.png' <<<"$info" || problems+=("no plots (libcairo2-dev)")
+  grep -q '^onnx: *yes' <<<"$info" || problems+=("no ONNX export (libonnx-dev, libprotobuf-dev)")
   if [ -x "$cuda/bin/nvcc" ] && grep -q 'cuda: not built' <<<"$info"; then
     problems+=("CUDA backend not built although $cuda/bin/nvcc exists")
   fi
   local skipped
-  skipped=$(grep -E '\(Skipped\)$' "$root/make-test.log" | grep -v -e ' - cuda:' -e ' - cli:full_disk ' || true)
+  skipped=$(grep -E '\(Skipped\)$' "$root/make-test.log" | grep -v -e ' - cuda:' -e ' - cli:full_disk ' \
+             -e ' - cli:onnx_export ' -e ' - cli:torch_weights ' || true)
   [ -z "$skipped" ] || problems+=("tests skipped: $(tr -s '[:space:]' ' ' <<<"$skipped")")
   # Partial skips inside passing tests: worth a look, but timing can cause some.
   grep -h -E '^(note|SKIP):' "$root/root/astrocnn/build/Testing/Temporary/LastTest.log" 2>/dev/null |
