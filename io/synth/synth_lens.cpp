@@ -233,14 +233,7 @@ void add_lensed_source(const Plane& plane, const SceneLensed& lensed, int band, 
   lens.x += border;
   lens.y += border;
   std::vector<SersicProfile> sersics;
-  for (const SceneSersic& c : lensed.sersics) {
-    SersicProfile p = c.shape;
-    p.x += border;
-    p.y += border;
-    p.r_e *= c.size_scale[band];
-    p.flux = c.flux[band];
-    sersics.push_back(p);
-  }
+  for (const SceneSersic& c : lensed.sersics) sersics.push_back(c.in_band(band, border));
   std::vector<GaussianSpot> spots;
   for (const SceneBlob& b : lensed.blobs) spots.push_back({b.x + border, b.y + border, b.sigma, b.flux[band]});
   add_lensed_light(plane, lens, SourceLight(sersics, spots));

@@ -29,7 +29,6 @@ struct Drawn {
   double r_e = 0;  // pixels
 };
 
-BandFlux one_band(double flux) { return {flux, 0.0, 0.0}; }
 
 // Half-light radius in pixels from one in arcsec, kept inside the stamp.
 double size_pixels(const Setup& s, double arcsec) {
@@ -45,15 +44,7 @@ double compactness(const Setup& s, double r_e) {
 
 SceneSersic& add_component(Scene& scene, double x, double y, double flux, double r_e, double n,
                            double axis_ratio, double angle) {
-  SceneSersic c;
-  c.shape.x = x;
-  c.shape.y = y;
-  c.shape.r_e = r_e;
-  c.shape.n = n;
-  c.shape.axis_ratio = axis_ratio;
-  c.shape.angle = angle;
-  c.flux = one_band(flux);
-  scene.sersics.push_back(c);
+  scene.sersics.push_back(sersic_component(x, y, one_band(flux), r_e, n, axis_ratio, angle));
   return scene.sersics.back();
 }
 

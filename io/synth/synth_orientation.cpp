@@ -50,7 +50,7 @@ struct Galaxy {
 
 // One band: the flux in the first.
 SceneSersic component(double x, double y, double flux, double r_e, double n, double q, double theta) {
-  return sersic_component(x, y, BandFlux{flux, 0.0, 0.0}, r_e, n, q, theta);
+  return sersic_component(x, y, one_band(flux), r_e, n, q, theta);
 }
 
 // An exponential disk (Freeman 1970) of thickness q0 = 0.1-0.2 at a random

@@ -28,7 +28,21 @@ struct SceneSersic {
   SersicProfile shape;                 // its flux field is ignored: see `flux`
   BandFlux flux{};
   BandFlux size_scale{1.0, 1.0, 1.0};  // r_e multiplier per band (colour gradients)
+
+  // The profile drawn in `band`, moved by `border` pixels (the renderer's
+  // grid has a PSF-wide border around the stamp).
+  SersicProfile in_band(int band, double border) const {
+    SersicProfile p = shape;
+    p.x += border;
+    p.y += border;
+    p.r_e *= size_scale[band];
+    p.flux = flux[band];
+    return p;
+  }
 };
+
+// A flux in the first band only (the one-band kinds).
+inline BandFlux one_band(double flux) { return {flux, 0.0, 0.0}; }
 
 // A Sérsic component at (x, y) pixels with half-light radius r_e (pixels),
 // index n, axis ratio q, position angle `angle` (radians) and flux per band.

@@ -96,14 +96,7 @@ void render_band(const Setup& s, const Scene& scene, int band, Random& noise, fl
   //    so that sources just outside the stamp still scatter light into it.
   std::vector<float> model(static_cast<size_t>(grid * grid), 0.0f);
   Plane model_plane{model.data(), grid, grid};
-  for (const SceneSersic& c : scene.sersics) {
-    SersicProfile p = c.shape;
-    p.x += border;
-    p.y += border;
-    p.r_e *= c.size_scale[band];
-    p.flux = c.flux[band];
-    add_sersic(model_plane, p);
-  }
+  for (const SceneSersic& c : scene.sersics) add_sersic(model_plane, c.in_band(band, border));
   for (const SceneBlob& b : scene.blobs)
     add_gaussian(model_plane, b.x + border, b.y + border, b.sigma, b.flux[band]);
   for (const SceneLensed& l : scene.lensed) add_lensed_source(model_plane, l, band, border);
