@@ -27,14 +27,7 @@ import os
 import sys
 from collections import OrderedDict
 
-
-class Refused(Exception):
-    """Bad input: printed as one line, exit status 2."""
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise Refused(message + " (see --help)")
+from script_common import Parser, Refused, write_atomically
 
 
 def read_checkpoint(path):
@@ -112,18 +105,7 @@ def pytorch_recipe(model):
 def write(path, state):
     import torch
 
-    tmp = path + ".tmp"
-    try:
-        torch.save(state, tmp)
-        os.replace(tmp, path)
-    except OSError as e:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise Refused(f"-o: cannot write '{path}': {e.strerror or e}")
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    write_atomically(path, lambda tmp: torch.save(state, tmp))
 
 
 def main(argv):

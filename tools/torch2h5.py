@@ -43,19 +43,12 @@ import sys
 import zipfile
 from collections import OrderedDict
 
+from script_common import Parser, Refused, write_atomically
+
 MODELS = ["small", "huertas", "lenet", "resnet18", "resnet50", "alexnet"]
 TORCHVISION_MODELS = ["resnet18", "resnet50", "alexnet"]
 CHECKPOINT_FORMAT = 1
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-class Refused(Exception):
-    """Bad input: printed as one line, exit status 2."""
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, like every other refusal
-        raise Refused(message + " (see --help)")
 
 
 def parse_args(argv):
@@ -334,8 +327,7 @@ def write_checkpoint(path, arrays, model, config):
     import h5py
     import numpy as np
 
-    tmp = path + ".tmp"
-    try:
+    def write(tmp):
         # Links in creation order, as astrocnn writes them: entries list in state_dict order.
         with h5py.File(tmp, "w", track_order=True) as f:
             for name, a in arrays.items():
@@ -347,15 +339,8 @@ def write_checkpoint(path, arrays, model, config):
             meta.attrs["astrocnn_version"] = config["converted"]["astrocnn_version"]
             meta.attrs["best_metric"] = np.float64("nan")
             f.attrs["astrocnn_format"] = np.int64(CHECKPOINT_FORMAT)
-        os.replace(tmp, path)
-    except OSError as e:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise Refused(f"-o: cannot write '{path}': {e.strerror or e}")
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+
+    write_atomically(path, write)
 
 
 def astrocnn_version(astrocnn):
