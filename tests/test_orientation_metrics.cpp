@@ -1,12 +1,16 @@
 // Angle errors of orientation predictions (models/train/orientation_metrics.h):
 // the doubled-angle decoding, the 180° ambiguity, the wrap-around at 0°/180°,
-// the summary statistics and the chance baseline.
+// the summary statistics, the chance baseline, and how the label follows
+// an image turned or mirrored (predict --tta).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "core/error.h"
+#include "core/tensor.h"
+#include "io/batches/augment.h"
 #include "models/train/orientation_metrics.h"
 
 using namespace astrocnn;
@@ -129,4 +133,100 @@ TEST_CASE("orientation: label names and mismatched inputs", "[orientation]") {
   CHECK_FALSE(is_orientation_labels({"mass_ratio", "separation_kpc_over_30", "time_to_coalescence_gyr"}));
   CHECK_THROWS_AS(orientation_errors({1, 0, 1, 0}, {1, 0}), Error);
   CHECK_THROWS_WITH(angles_deg({1, 0, 1}), Catch::Contains("not rows of (cos 2theta, sin 2theta)"));
+}
+
+// ---- Orientations under the 8 dihedral views (predict --tta) ----
+
+namespace {
+
+// A 1-channel image of side n holding an elongated Gaussian at the centre,
+// its major axis at θ from +x (columns) towards +y (rows), the synthetic
+// sets' convention.
+Tensor elongated_galaxy(int64_t n, double theta_deg) {
+  Tensor image = Tensor::empty({1, n, n});
+  const double t = theta_deg * kPi / 180, c = (n - 1) / 2.0;
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t col = 0; col < n; ++col) {
+      const double dx = col - c, dy = r - c;
+      const double u = dx * std::cos(t) + dy * std::sin(t), v = -dx * std::sin(t) + dy * std::cos(t);
+      image.data<float>()[r * n + col] = static_cast<float>(std::exp(-0.5 * (u * u / 6.25 + v * v / 1.0)));
+    }
+  return image;
+}
+
+// (cos 2θ, sin 2θ) of an image [C, N, N] or a batch's image i, measured
+// from its second moments about the centre: what a perfect network predicts.
+std::vector<double> measured_orientation(const float* pixels, int64_t n) {
+  const double c = (n - 1) / 2.0;
+  double xx = 0, yy = 0, xy = 0;
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t col = 0; col < n; ++col) {
+      const double p = pixels[r * n + col], dx = col - c, dy = r - c;
+      xx += p * dx * dx, yy += p * dy * dy, xy += p * dx * dy;
+    }
+  const double length = std::hypot(xx - yy, 2 * xy);
+  return {(xx - yy) / length, 2 * xy / length};
+}
+
+}  // namespace
+
+TEST_CASE("orientation: the label of every dihedral view follows the turned image", "[orientation][augment]") {
+  for (double theta : {0.0, 17.0, 45.0, 90.0, 131.0, 179.0}) {
+    CAPTURE(theta);
+    Tensor image = elongated_galaxy(15, theta);
+    const std::vector<double> original = measured_orientation(image.data<float>(), 15);
+    // The moments see the angle the image was drawn at (the pixel grid
+    // biases them a little): the convention of the labels.
+    INFO("the moments disagree with the synthetic sets' angle convention (+x = columns, towards +y = rows)");
+    CHECK(axis_error_deg(angle_deg(original[0], original[1]), theta) < 0.5);
+    for (int view = 0; view < augment::kDihedralViews; ++view) {
+      CAPTURE(view);
+      Tensor turned = augment::dihedral_view(image, view);
+      std::vector<double> label = original;
+      to_dihedral_view(view, label[0], label[1]);
+      std::vector<double> seen = measured_orientation(turned.data<float>(), 15);
+      // The views permute pixels exactly, so the moments of a view are the
+      // moments of the image, turned: equal to rounding.
+      INFO("to_dihedral_view disagrees with io/batches/augment.cpp's views: a turn or mirror changed");
+      CHECK(seen[0] == Approx(label[0]).margin(1e-9));
+      CHECK(seen[1] == Approx(label[1]).margin(1e-9));
+      // Its own inverse: the same call brings a view's prediction back.
+      to_dihedral_view(view, seen[0], seen[1]);
+      CHECK(seen[0] == Approx(original[0]).margin(1e-9));
+      CHECK(seen[1] == Approx(original[1]).margin(1e-9));
+    }
+  }
+}
+
+TEST_CASE("orientation: averaging over the 8 views turns each prediction back first", "[orientation][augment]") {
+  // A batch of 3 odd-sized images; the "network" measures each image's moments.
+  const int64_t n = 13;
+  const std::vector<double> thetas = {20.0, 95.0, 160.0};
+  Tensor x = Tensor::empty({3, 1, n, n});
+  for (size_t i = 0; i < thetas.size(); ++i) {
+    Tensor g = elongated_galaxy(n, thetas[i]);
+    std::copy(g.data<float>(), g.data<float>() + n * n, x.data<float>() + i * n * n);
+  }
+  auto perfect_network = [&](const Tensor& batch) {
+    std::vector<double> out;
+    for (int64_t i = 0; i < batch.size(0); ++i) {
+      std::vector<double> o = measured_orientation(batch.data<float>() + i * n * n, n);
+      out.insert(out.end(), o.begin(), o.end());
+    }
+    return Tensor::from_vector(out, {batch.size(0), 2}).to(DType::F32);
+  };
+  auto back = [](int view, double* r, int64_t k) {
+    REQUIRE(k == 2);
+    to_dihedral_view(view, r[0], r[1]);
+  };
+  std::vector<float> turned_back = augment::mean_over_dihedral_views(x, perfect_network, back).to_vector<float>();
+  std::vector<float> naive = augment::mean_over_dihedral_views(x, perfect_network).to_vector<float>();
+  for (size_t i = 0; i < thetas.size(); ++i) {
+    CAPTURE(thetas[i]);
+    const std::vector<double> seen = measured_orientation(x.data<float>() + i * n * n, n);
+    CHECK(turned_back[2 * i] == Approx(seen[0]).margin(1e-5));
+    CHECK(turned_back[2 * i + 1] == Approx(seen[1]).margin(1e-5));
+    // Averaged as they come, the 8 views' orientations cancel: why --tta must turn them back.
+    CHECK(std::hypot(naive[2 * i], naive[2 * i + 1]) < 1e-5);
+  }
 }

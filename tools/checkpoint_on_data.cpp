@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/ops.h"
 #include "io/batches/augment.h"
+#include "models/train/orientation_metrics.h"
 #include "tools/commands.h"
 
 namespace astrocnn::cli {
@@ -36,6 +37,14 @@ std::vector<std::string> CheckpointOnData::output_names() const {
     for (int64_t j = 0; j < k; ++j) names.push_back("output_" + std::to_string(j));
   }
   return names;
+}
+
+bool labels_are_orientations(const DataInfo& info) {
+  return !info.class_labels && orientation::is_orientation_labels(info.label_names);
+}
+
+bool CheckpointOnData::predicts_orientations() const {
+  return !classifier && orientation::is_orientation_labels(output_names());
 }
 
 std::vector<std::string> CheckpointOnData::class_names(size_t k) const {
@@ -93,12 +102,17 @@ void for_each_prediction(CheckpointOnData& run, int64_t batch_size, bool tta,
     Tensor out = model.forward(x.to(run.device));
     return (run.classifier ? ops::softmax(out) : out).to(Device::CPU);
   };
+  // An orientation turns with the image: each view's prediction is turned
+  // back before the views are averaged. Other outputs are invariant.
+  augment::ViewToImageFrame to_image_frame;
+  if (run.predicts_orientations())
+    to_image_frame = [](int view, double* row, int64_t) { orientation::to_dihedral_view(view, row[0], row[1]); };
   auto batches = run.data->batches(run.data->all_rows(), batch_size, /*shuffle=*/false, 0, 0);
   batches->start_epoch(0);
   Tensor x, y;
   int64_t first_row = 0;  // the rows come in order
   while (batches->next(x, y)) {
-    Tensor out = tta ? augment::mean_over_dihedral_views(x, predict) : predict(x);
+    Tensor out = tta ? augment::mean_over_dihedral_views(x, predict, to_image_frame) : predict(x);
     std::vector<double> outputs = out.to(DType::F64).to_vector<double>();
     const int64_t k = out.size(1);
     for (size_t i = 0; i < outputs.size(); ++i)

@@ -43,12 +43,18 @@ struct CheckpointOnData {
   const DataInfo& info() const { return data->info(); }
   // The run's label names when there is one per output, else "output_<j>".
   std::vector<std::string> output_names() const;
+  // Trained on orientations (cos 2θ, sin 2θ), which turn with the image.
+  bool predicts_orientations() const;
   // `k` class names: the file's, else the run's, else "class <i>".
   std::vector<std::string> class_names(size_t k) const;
   // Trained with the cosine loss, which ignores the length of an output
   // vector: its outputs are compared with the labels as unit vectors.
   bool compares_directions() const { return config.value("loss", std::string()) == "cosine"; }
 };
+
+// Orientation data: float labels named (cos_2theta, sin_2theta), as the
+// built-in orientation set writes them.
+bool labels_are_orientations(const DataInfo& info);
 
 // Scales each row of `k` values to unit length (a row of zeros stays zero),
 // to show outputs of a cosine-loss model next to their labels.

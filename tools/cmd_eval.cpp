@@ -226,11 +226,6 @@ void draw_plots(const EvalArgs& a, CheckpointOnData& run, const Metrics& m, Loss
   }
 }
 
-// Orientation data: float labels named (cos_2theta, sin_2theta), as the
-// built-in orientation set writes them.
-bool orientation_labels(const DataInfo& info) {
-  return !info.class_labels && orientation::is_orientation_labels(info.label_names);
-}
 
 void print_angle_errors(const orientation::OrientationErrors& e) {
   std::printf("angle error: mean %.2f deg, median %.2f deg (theta = atan2(sin_2theta, cos_2theta) / 2, "
@@ -254,7 +249,7 @@ int run_eval(const EvalArgs& a) {
   check_finite_result(m.loss, std::string("the ") + loss_name(loss) + " loss", run);
   // A second pass for what needs every prediction: angle errors, the ROC
   // curve and the scatter plots.
-  const bool angles = orientation_labels(info), scatter = !a.plots.empty() && !info.class_labels;
+  const bool angles = labels_are_orientations(info), scatter = !a.plots.empty() && !info.class_labels;
   const bool ranked = two_classes(info, run, m);
   std::vector<double> predicted, truth;
   if (angles || scatter || ranked) collect_predictions(run, a.run.batch_size, loss, predicted, truth);

@@ -1,8 +1,9 @@
 // `astrocnn predict`: a checkpoint's outputs for every image of a data file,
 // as CSV: index, the outputs (softmax probabilities for classifiers, raw
-// values for regression), then the file's label(s). --tta averages them over
-// the 8 flips and quarter turns of each image (Dieleman et al. 2015);
-// --gallery draws the first images with their labels and predictions.
+// values for regression), then the file's label(s), with the angles of
+// orientation outputs and labels. --tta averages the outputs over the 8 flips
+// and quarter turns of each image (Dieleman et al. 2015), turning orientations
+// back first; --gallery draws the first images with their labels and predictions.
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 
 #include "core/error.h"
 #include "io/output_file.h"
+#include "models/train/orientation_metrics.h"
 #include "tools/checkpoint_on_data.h"
 #include "tools/commands.h"
 #include "tools/plot.h"
@@ -161,14 +163,19 @@ void check_outputs(const PredictArgs& a) {
   check_distinct_files(a.gallery, "--gallery", a.run.file, "-f");
 }
 
+// index, the outputs, [angle_deg,] the label(s)[, label_angle_deg]: an
+// orientation model's outputs and labels are also given as the angle θ in
+// degrees, [0, 180), that a reader would otherwise compute from them.
 std::string csv_header(const CheckpointOnData& run) {
   const DataInfo& info = run.info();
   std::string header = "index";
   for (const std::string& n : run.output_names()) header += (run.classifier ? ",p_" : ",") + cell(n);
+  if (run.predicts_orientations()) header += ",angle_deg";
   if (info.class_labels) return header + ",label\n";
   for (int64_t j = 0; j < info.label_width; ++j)
     header += ",label_" + (static_cast<int64_t>(info.label_names.size()) == info.label_width
                                ? cell(info.label_names[j]) : std::to_string(j));
+  if (labels_are_orientations(info)) header += ",label_angle_deg";
   return header + '\n';
 }
 
@@ -183,6 +190,7 @@ int run_predict(const PredictArgs& a) {
   AtomicFile csv(a.out, "-o");
   csv.write(csv_header(run));
   const int64_t k = run.spec.options.outputs;
+  const bool angles = run.predicts_orientations(), label_angles = labels_are_orientations(info);
   int64_t index = 0;
   for_each_prediction(run, a.run.batch_size, a.tta,
                       [&](const Tensor& x, const Tensor& y, const std::vector<double>& out) {
@@ -194,10 +202,13 @@ int run_predict(const PredictArgs& a) {
     for (int64_t i = 0; i < x.size(0); ++i, ++index) {
       rows += std::to_string(index);
       for (int64_t j = 0; j < k; ++j) rows += ',' + number(out[i * k + j]);
+      if (angles) rows += ',' + number(orientation::angle_deg(out[i * k], out[i * k + 1]));
       if (info.class_labels) rows += ',' + std::to_string(ids[i]);
       else
         for (int64_t j = 0; j < info.label_width; ++j)
           rows += ',' + number(targets[i * info.label_width + j]);
+      if (label_angles)
+        rows += ',' + number(orientation::angle_deg(targets[i * 2], targets[i * 2 + 1]));
       rows += '\n';
       if (gallery && !gallery->full()) gallery->add(x, i, y, out.data() + i * k);
     }

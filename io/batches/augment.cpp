@@ -332,7 +332,8 @@ Tensor augment_batch(const Tensor& x, const AugmentOptions& options, uint64_t se
 // ---- Test-time augmentation ----
 
 Tensor mean_over_dihedral_views(const Tensor& x,
-                                const std::function<Tensor(const Tensor&)>& predict) {
+                                const std::function<Tensor(const Tensor&)>& predict,
+                                const ViewToImageFrame& to_image_frame) {
   check_image("mean_over_dihedral_views", x, 4);
   const int64_t b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
   ASTRO_CHECK(h == w, "mean_over_dihedral_views: the 8 views need square images, got ", h, "x", w);
@@ -353,6 +354,10 @@ Tensor mean_over_dihedral_views(const Tensor& x,
     }
     ASTRO_CHECK(out.shape() == out_shape, "mean_over_dihedral_views: view ", view, " gave ",
                 out.str(), ", view 0 ", shape_str(out_shape));
+    if (to_image_frame) {
+      const int64_t k = out.size(1);
+      for (int64_t i = 0; i < b; ++i) to_image_frame(view, values.data() + i * k, k);
+    }
     for (size_t k = 0; k < sum.size(); ++k) sum[k] += values[k];
   }
   for (double& v : sum) v /= kDihedralViews;

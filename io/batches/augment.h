@@ -117,7 +117,15 @@ Tensor augment_batch(const Tensor& x, const AugmentOptions& options, uint64_t se
 // [B, C, H, H] (Dieleman et al. 2015 average over rotations and flips).
 // `predict` maps a batch to outputs [B, K] (probabilities for classifiers:
 // averaging logits is not averaging predictions). Returns float32 [B, K] on the CPU.
+//
+// Outputs that turn with the image (an orientation, a direction) must be
+// brought back to the frame of the image before they are averaged:
+// `to_image_frame(view, row, K)`, when given, does that in place for the K
+// outputs of one image seen in `view`. Without it the outputs are taken as
+// invariant (class probabilities, vote fractions, sizes).
+using ViewToImageFrame = std::function<void(int view, double* row, int64_t k)>;
 Tensor mean_over_dihedral_views(const Tensor& x,
-                                const std::function<Tensor(const Tensor&)>& predict);
+                                const std::function<Tensor(const Tensor&)>& predict,
+                                const ViewToImageFrame& to_image_frame = nullptr);
 
 }  // namespace astrocnn::augment

@@ -27,6 +27,11 @@ double angle_deg(double cos_2theta, double sin_2theta) {
   return theta + 0.0;                  // and -0 to +0
 }
 
+void to_dihedral_view(int view, double& cos_2theta, double& sin_2theta) {
+  if (view % 4 == 1 || view % 4 == 3) cos_2theta = -cos_2theta, sin_2theta = -sin_2theta;
+  if (view >= 4) sin_2theta = -sin_2theta;
+}
+
 double axis_error_deg(double a_deg, double b_deg) {
   double d = std::fmod(std::fabs(a_deg - b_deg), 180.0);  // in [0°, 180°)
   return std::min(d, 180.0 - d);

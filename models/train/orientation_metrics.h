@@ -36,6 +36,15 @@ std::vector<double> angles_deg(const std::vector<double>& rows);
 // for every image. 0° when the mean is the zero vector.
 double mean_angle_deg(const std::vector<double>& rows);
 
+// The label of the dihedral view `view` of an image (io/batches/augment.h:
+// view % 4 quarter turns counter-clockwise, then a left-right mirror when
+// view >= 4) from the label of the image, in place on (cos 2θ, sin 2θ).
+// A quarter turn takes θ to θ - 90° (+x goes to -y), so 2θ gains 180° and
+// both components change sign; the mirror takes θ to 180° - θ, so sin 2θ
+// changes sign. Each such map is its own inverse, so the same call brings a
+// prediction made on a view back to the image's frame (--tta).
+void to_dihedral_view(int view, double& cos_2theta, double& sin_2theta);
+
 struct ErrorSummary {
   int64_t count = 0;
   double mean_deg = std::numeric_limits<double>::quiet_NaN();

@@ -54,6 +54,16 @@ chance=$(sed -nE 's/^angle error of a constant guess \(chance\): mean ([0-9.]+) 
 awk -v m="$model" -v c="$chance" 'BEGIN { exit !(m != "" && c > 35 && m < 0.7 * c) }' \
   || fail "the model (mean $model deg) is not clearly better than chance ($chance deg): $(cat "$tmp/eval16")"
 
+# predict gives the angles too, and --tta turns each view's orientation back
+# before averaging: averaged as they come, the 8 views' (cos 2θ, sin 2θ)
+# cancel and the angles become noise (~45 deg off).
+run_ok "$tmp/pred16" predict --checkpoint "$tmp/run16/best.h5" -f "$tmp/test16.h5" -o "$tmp/p16.csv" --tta
+[ "$(head -1 "$tmp/p16.csv")" = "index,cos_2theta,sin_2theta,angle_deg,label_cos_2theta,label_sin_2theta,label_angle_deg" ] \
+  || fail "predict's header on orientation data: $(head -1 "$tmp/p16.csv")"
+tta=$(awk -F, 'NR > 1 { d = $4 - $7; if (d < 0) d = -d; if (d > 90) d = 180 - d; s += d; n++ } END { if (n) printf "%.2f", s / n }' "$tmp/p16.csv")
+awk -v t="$tta" -v m="$model" -v c="$chance" 'BEGIN { exit !(t != "" && t < 0.7 * c && t < m + 5) }' \
+  || fail "predict --tta: mean angle error $tta deg, against $model deg without it and $chance deg for chance"
+
 # Bad inputs: one line naming the option, exit status 2, no file.
 expect_error 2 "\-\-kind.*unknown kind \"orientations\".*orientation" -- \
   synth --kind orientations -n 4 --size 16 -o "$tmp/bad.h5"
