@@ -21,6 +21,11 @@ expect_error 2 "unknown loss 'bogus'" -- train --loss bogus -n 20 --epochs 1
 expect_error 2 "\-\-epochs: must be an integer in \[1, 1e+06\], got .0." -- train --epochs 0 -n 20
 expect_error 2 "\-\-batch-size: must be an integer in \[1, 65536\]" -- train --batch-size -3 -n 20 --epochs 1
 expect_error 2 "device must be cpu or cuda" -- train --device tpu -n 20 --epochs 1
+# A deep batch-norm net after two steps of tiny batches: evaluation with the
+# running statistics overflows (PyTorch's ResNet50 too). The error says why,
+# rather than blaming the learning rate.
+expect_error 2 "validation loss became .* while the training loss was [0-9.]*: in evaluation batch norm uses its running statistics" -- \
+  train --model resnet50 --kind morphology -n 8 --size 32 --batch-size 4 --epochs 1 --lr 0.001 --threads 1 --out "$tmp/bn_few_steps"
 expect_error 2 "needs integer class labels" -- train --loss xent -n 20 --epochs 1
 expect_error 2 "error" -- train --no-such-option
 expect_error 2 "error" -- frobnicate
