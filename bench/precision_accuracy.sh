@@ -18,7 +18,9 @@ settings() {
   case "$1" in
     huertas) echo "--model huertas --kind morphology -n 1000 --size 64 --epochs 6 --batch-size 32 --lr 0.1" ;;
     lenet) echo "--model lenet --kind fakereal --size 64 -n 1500 --epochs 8 --lr 0.01" ;;
-    resnet18) echo "--model resnet18 --kind merger --size 64 -n 300 --epochs 3 --batch-size 16 --lr 0.01 --noise 0.1" ;;
+    resnet50) echo "--model resnet50 --kind merger --size 64 -n 300 --epochs 3 --batch-size 16 --lr 0.01 --noise 0.1" ;;
+    resnet18) echo "--model resnet18 --kind merger --size 64 -n 300 --epochs 3 --batch-size 16 --lr 0.01" ;;
+    alexnet) echo "--model alexnet --kind merger --size 64 -n 300 --epochs 3 --batch-size 16 --lr 0.01" ;;
     *) echo "unknown network $1" >&2; exit 2 ;;
   esac
 }
