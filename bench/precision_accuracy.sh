@@ -37,7 +37,8 @@ for net in "${networks[@]}"; do
       wall=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
       awk -F, -v net="$net" -v p="$precision" -v seed="$seed" -v wall="$wall" '
         $2 == "validation" { if (best == "" || $3 < best) best = $3; last = $3; acc = $4 }
-        END { printf "| %s | %s | %s | %.4f | %.4f | %.1f%% | %.0f |\n", net, p, seed, best, last, 100 * acc, wall }' \
+        END { accuracy = (acc == "" || acc == "nan") ? "n/a" : sprintf("%.1f%%", 100 * acc)
+              printf "| %s | %s | %s | %.4f | %.4f | %s | %.0f |\n", net, p, seed, best, last, accuracy, wall }' \
         "$dir/metrics.csv"
     done
   done
