@@ -182,6 +182,55 @@ TEST_CASE("write_dataset and load_dataset round-trip float32 images and float la
   H5Fclose(f);
 }
 
+TEST_CASE("load_dataset reads the auxiliary columns back, and only those", "[hdf5]") {
+  TempDir dir;
+  Dataset data = numbered(9, true, 1, 3, 3);
+  std::vector<float> radius(9), pair(18);
+  for (size_t i = 0; i < radius.size(); ++i) radius[i] = 0.5f + 0.25f * static_cast<float>(i);
+  for (size_t i = 0; i < pair.size(); ++i) pair[i] = -static_cast<float>(i) / 3.0f;
+  data.aux = {{"einstein_radius", Tensor::from_vector(radius, {9, 1})},
+              {"pair", Tensor::from_vector(pair, {9, 2})}};
+  const std::string path = dir.file("aux.h5");
+  write_dataset(data, path);
+  // Members that are not columns of the rows: a group, integer ids, a float
+  // dataset of another length. load_dataset must leave them out.
+  {
+    hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    H5Gclose(H5Gcreate2(f, "meta", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    const hsize_t ids_dims[1] = {9}, short_dims[2] = {4, 1};
+    const int64_t ids[9] = {};
+    const float short_values[4] = {};
+    hid_t space = H5Screate_simple(1, ids_dims, nullptr);
+    hid_t d = H5Dcreate2(f, "ids", H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, ids);
+    H5Dclose(d);
+    H5Sclose(space);
+    space = H5Screate_simple(2, short_dims, nullptr);
+    d = H5Dcreate2(f, "short", H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, short_values);
+    H5Dclose(d);
+    H5Sclose(space);
+    H5Fclose(f);
+  }
+
+  const Dataset back = load_dataset(path);
+  CHECK(same_bytes(back.images, data.images));
+  CHECK(same_bytes(back.labels, data.labels));
+  REQUIRE(back.aux.size() == 2);
+  std::set<std::string> names;
+  for (const Dataset::Column& c : back.aux) {
+    names.insert(c.name);
+    const Dataset::Column& written = c.name == "pair" ? data.aux[1] : data.aux[0];
+    CHECK(c.values.shape() == written.values.shape());
+    CHECK(same_bytes(c.values, written.values));
+  }
+  CHECK(names == std::set<std::string>{"einstein_radius", "pair"});
+  // A subset keeps them row by row, as training's split does.
+  const Dataset part = subset(back, {8, 0});
+  for (const Dataset::Column& c : part.aux)
+    if (c.name == "einstein_radius") CHECK(c.values.to_vector<float>() == std::vector<float>{2.5f, 0.5f});
+}
+
 TEST_CASE("write_dataset stores uint8 images and int64 class ids exactly", "[hdf5]") {
   TempDir dir;
   Dataset data = numbered(300, true, 1, 2, 2);

@@ -41,7 +41,9 @@ struct H5WriteOptions {
 void write_dataset(const Dataset& data, const std::string& path,
                    const H5WriteOptions& options = {});
 
-// Reads a whole file into memory (for files that fit; see H5DatasetReader).
+// Reads a whole file into memory (for files that fit; see H5DatasetReader),
+// with its auxiliary columns: the other float [N, K] datasets of the root
+// group, such as synth --kind lens's /einstein_radius.
 Dataset load_dataset(const std::string& path);
 
 // An open data set file. Construction validates the layout and throws an

@@ -184,6 +184,34 @@ void H5DatasetReader::read_sorted(const std::vector<int64_t>& rows, Tensor& imag
                 dtype_size(labels.dtype()), labels.raw(), labels_at);
 }
 
+namespace {
+
+// The auxiliary columns of a native file (write_dataset's Dataset::aux): every
+// float [N, K] dataset of the root group besides /images and /labels, in the
+// order h5py lists them. Other members (groups, integer or other-shaped
+// datasets) are not columns of the rows and are left alone.
+std::vector<Dataset::Column> read_aux_columns(const std::string& path, int64_t rows) {
+  h5::Guard guard;
+  h5::File file = h5::open_read_only(path, "data set");
+  std::vector<Dataset::Column> columns;
+  for (const std::string& name : h5::member_names(file, {path, "/"})) {
+    const h5::Where where{path, "/" + name};
+    if (name == "images" || name == "labels" || h5::is_group(file, name, where)) continue;
+    h5::DataSet dataset(h5::check(H5Dopen2(file, name.c_str(), H5P_DEFAULT), where, "cannot open it"));
+    h5::DataType type(h5::check(H5Dget_type(dataset), where, "cannot read the element type"));
+    const std::vector<hsize_t> dims = h5::dataset_dims(dataset, where);
+    if (H5Tget_class(type) != H5T_FLOAT || dims.size() != 2 || static_cast<int64_t>(dims[0]) != rows ||
+        dims[1] == 0)
+      continue;
+    Tensor values = Tensor::empty({rows, static_cast<int64_t>(dims[1])});
+    h5::read_rows(dataset, {{0, dims[0]}}, H5T_NATIVE_FLOAT, sizeof(float), values.data<float>(), where);
+    columns.push_back({name, std::move(values)});
+  }
+  return columns;
+}
+
+}  // namespace
+
 Dataset load_dataset(const std::string& path) {
   H5DatasetReader reader(path);
   std::vector<int64_t> all(static_cast<size_t>(reader.size()));
@@ -192,6 +220,7 @@ Dataset load_dataset(const std::string& path) {
   reader.read(all, data.images, data.labels);
   data.label_names = reader.label_names();
   data.task = reader.task();
+  data.aux = read_aux_columns(path, data.size());
   data.validate();
   return data;
 }
