@@ -49,6 +49,13 @@ std::shared_ptr<Module> lenet(const ModelOptions& options);
 std::shared_ptr<Module> resnet18(const ModelOptions& options);
 std::shared_ptr<Module> resnet50(const ModelOptions& options);
 
+// Sets the scale (weight) of the last batch norm of every residual branch to
+// zero (bn2 of a BasicBlock, bn3 of a Bottleneck), so that each block starts
+// as its shortcut and the network as a shallow one: Goyal et al. (2017),
+// "Accurate, Large Minibatch SGD", and torchvision's zero_init_residual.
+// Returns how many it set; throws Error when `net` has no residual block.
+int64_t zero_init_residual(Module& net);
+
 // "alexnet": Krizhevsky et al. (2012), torchvision's structure and names.
 // Images of at least 63 pixels; see alexnet.cpp for sizes other than 224.
 std::shared_ptr<Module> alexnet(const ModelOptions& options);

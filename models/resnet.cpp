@@ -20,7 +20,9 @@
 // there is no max-pool, the usual choice for 32-64 pixel images (CIFAR-style).
 //
 // Initialisation as torchvision: convolutions kaiming_normal_ (fan_out, ReLU
-// gain), batch norm weight 1 and bias 0, fc PyTorch's Linear default.
+// gain), batch norm weight 1 and bias 0, fc PyTorch's Linear default; and,
+// on request (zero_init_residual), the last batch norm of each residual
+// branch at weight 0, as torchvision's zero_init_residual=True.
 #include "core/init.h"
 #include "layers/layers.h"
 #include "models/chain.h"
@@ -78,7 +80,33 @@ std::shared_ptr<Module> resnet(const char* model, const int64_t (&blocks)[4],
   return net;
 }
 
+// The last batch norm of the residual branch of `m`, when m is a block.
+BatchNorm2d* last_branch_norm(const Module& m) {
+  const char* name = m.type_name() == "BasicBlock" ? "bn2" : m.type_name() == "Bottleneck" ? "bn3" : nullptr;
+  if (!name) return nullptr;
+  for (const auto& [child_name, child] : m.children())
+    if (child_name == name) return dynamic_cast<BatchNorm2d*>(child.get());
+  return nullptr;
+}
+
+int64_t zero_branch_norms(Module& m) {
+  int64_t count = 0;
+  if (BatchNorm2d* bn = last_branch_norm(m)) {
+    init::constant_(bn->weight(), 0.0);
+    ++count;
+  }
+  for (const auto& [name, child] : m.children()) count += zero_branch_norms(*child);
+  return count;
+}
+
 }  // namespace
+
+int64_t zero_init_residual(Module& net) {
+  const int64_t count = zero_branch_norms(net);
+  ASTRO_CHECK(count > 0, "zero-init-residual: the ", net.type_name(), " has no residual blocks "
+              "(it applies to resnet18 and resnet50)");
+  return count;
+}
 
 std::shared_ptr<Module> resnet18(const ModelOptions& o) {
   return resnet<BasicBlock>("resnet18", {2, 2, 2, 2}, o);

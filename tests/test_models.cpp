@@ -147,6 +147,43 @@ TEST_CASE("resnet18 with the small-input stem keeps 64x64 cutouts large", "[mode
   CHECK(all_finite(y));
 }
 
+TEST_CASE("zero_init_residual starts every residual block as its shortcut", "[models]") {
+  manual_seed(5);
+  ModelOptions o = options(3, 4, 16);
+  o.small_input_stem = true;
+  auto net = resnet18(o);
+  CHECK(zero_init_residual(*net) == 8);  // bn2 of 2 BasicBlocks in each of 4 stages
+  for (const auto& [name, t] : net->named_parameters()) {
+    CAPTURE(name);
+    const std::vector<float> v = t.to_vector<float>();
+    const bool branch_end = name.find(".bn2.weight") != std::string::npos;
+    const bool other_scale = !branch_end && name.find("bn") != std::string::npos && name.find(".weight") != std::string::npos;
+    if (branch_end) CHECK(std::all_of(v.begin(), v.end(), [](float w) { return w == 0.0f; }));
+    if (other_scale) CHECK(std::all_of(v.begin(), v.end(), [](float w) { return w == 1.0f; }));
+  }
+  CHECK(by_name(net->state_dict()).at("layer2.0.downsample.1.weight").to_vector<float>().front() == 1.0f);
+
+  // In evaluation, layer1 (identity shortcuts) then passes the stem's
+  // non-negative output through unchanged: relu(0 + x) = x.
+  net->eval();
+  NoGradGuard no_grad;
+  std::map<std::string, Module*> part;
+  for (const auto& [name, child] : net->children()) part[name] = child.get();
+  Tensor stem = part.at("relu")->forward(part.at("bn1")->forward(part.at("conv1")->forward(random_images(2, 3, 16))));
+  Tensor through = part.at("layer1")->forward(stem);
+  CHECK(through.to_vector<float>() == stem.to_vector<float>());
+
+  auto bottlenecks = resnet50(options(3, 2, 32));
+  CHECK(zero_init_residual(*bottlenecks) == 16);  // bn3 of 3 + 4 + 6 + 3 Bottlenecks
+  CHECK(by_name(bottlenecks->state_dict()).at("layer3.5.bn3.weight").to_vector<float>() ==
+        std::vector<float>(1024, 0.0f));
+  CHECK(by_name(bottlenecks->state_dict()).at("layer3.5.bn2.weight").to_vector<float>() ==
+        std::vector<float>(256, 1.0f));
+
+  auto plain = huertas(options(1, 5, 64));
+  CHECK_THROWS_WITH(zero_init_residual(*plain), Catch::Contains("no residual blocks"));
+}
+
 TEST_CASE("resnet50 matches torchvision's count and names", "[models]") {
   manual_seed(3);
   auto net = resnet50(options(3, 1000, 224));

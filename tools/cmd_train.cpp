@@ -112,6 +112,7 @@ int run_train(TrainArgs args, const CLI::App& sub) {
   // 2. The model, the optimiser and, for --resume, where the run stands.
   manual_seed(a.seed);  // the initial weights, then dropout, draw from the global stream
   std::shared_ptr<Module> model = build_model(plan.spec, plan.data->info());
+  if (a.zero_init_residual && !plan.resume()) models::zero_init_residual(*model);
   if (!a.init_from.empty())
     plan.init_from = parse_option("--init-from", [&] {
       return init_weights_from(a.init_from, plan.spec.name, *model);
@@ -221,6 +222,9 @@ Command add_train_command(CLI::App& app) {
   sub->add_option("--threads", a.threads, "CPU threads (0: OMP_NUM_THREADS or all cores)")->capture_default_str();
   sub->add_option("--outputs", a.outputs, "model outputs (default: from the labels; e.g. 37 for Galaxy Zoo)");
   sub->add_flag("--small-stem", a.small_stem, "ResNets: 3x3 stride-1 stem without max-pool, for small cutouts");
+  sub->add_flag("--zero-init-residual", a.zero_init_residual, "ResNets: start the last batch-norm scale of every "
+                "residual block at 0, so each block begins as its shortcut (Goyal et al. 2017; torchvision's "
+                "zero_init_residual): a steadier start from scratch");
   sub->add_option("--dropout", a.dropout, "dropout probability of huertas/alexnet dense layers")
       ->capture_default_str();
   sub->add_option("--kind", a.kind, "built-in data: morphology, fakereal, merger, orientation, lens")->capture_default_str();

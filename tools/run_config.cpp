@@ -20,6 +20,7 @@ json options_to_json(const TrainArgs& a) {
   };
   return json{
       {"model", a.model},       {"small-stem", a.small_stem}, {"outputs", a.outputs},
+      {"zero-init-residual", a.zero_init_residual},
       {"dropout", a.dropout},   {"file", absolute(a.file)},   {"kind", a.kind},
       {"datasets", a.data.datasets}, {"num-camera", a.data.num_camera},
       {"dg-labels", a.data.dg_labels}, {"split", a.data.split},
@@ -81,6 +82,7 @@ TrainArgs options_from_json(const json& o) {
   TrainArgs a;
   read_if_present(o, "model", a.model);
   read_if_present(o, "small-stem", a.small_stem);
+  read_if_present(o, "zero-init-residual", a.zero_init_residual);
   read_if_present(o, "outputs", a.outputs);
   read_if_present(o, "dropout", a.dropout);
   read_if_present(o, "file", a.file);

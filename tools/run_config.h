@@ -37,6 +37,7 @@ struct TrainArgs {
   // 64x64 morphology images for 6 epochs (under a minute on 2 cores).
   std::string model = "huertas";
   bool small_stem = false;
+  bool zero_init_residual = false;  // ResNets: each block starts as its shortcut
   int64_t outputs = 0;     // 0: from the data
   double dropout = 0.5;
   std::string file;        // empty: the built-in synthetic set below

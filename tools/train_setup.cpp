@@ -207,6 +207,8 @@ TrainingPlan plan_training(TrainArgs a, const CLI::App& sub, bool leader) {
     ASTRO_CHECK(!a.resume, "--init-from and --resume exclude each other: --resume continues a run "
                 "with its weights, optimiser and history; --init-from starts a new run from a "
                 "checkpoint's weights alone");
+    ASTRO_CHECK(!a.zero_init_residual, "--init-from and --zero-init-residual exclude each other: "
+                "the residual blocks' batch-norm scales come from the checkpoint");
   }
   // The run directory first (only checks: it is locked when the run starts).
   if (a.resume) {
@@ -232,6 +234,8 @@ TrainingPlan plan_training(TrainArgs a, const CLI::App& sub, bool leader) {
     }
     RunDirectory::check_no_run(a.out);
   }
+  ASTRO_CHECK(!a.zero_init_residual || a.model == "resnet18" || a.model == "resnet50",
+              "--zero-init-residual applies to the ResNets (resnet18, resnet50), not '", a.model, "'");
   plan.options = check_options(a);
   if (!a.trace.empty())
     for (const std::string& name : RunDirectory::file_names())

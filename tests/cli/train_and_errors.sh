@@ -21,6 +21,18 @@ expect_error 2 "unknown loss 'bogus'" -- train --loss bogus -n 20 --epochs 1
 expect_error 2 "\-\-epochs: must be an integer in \[1, 1e+06\], got .0." -- train --epochs 0 -n 20
 expect_error 2 "\-\-batch-size: must be an integer in \[1, 65536\]" -- train --batch-size -3 -n 20 --epochs 1
 expect_error 2 "device must be cpu or cuda" -- train --device tpu -n 20 --epochs 1
+# --zero-init-residual: ResNets only, not with --init-from, recorded in config.json.
+expect_error 2 "\-\-zero-init-residual applies to the ResNets (resnet18, resnet50), not 'huertas'" -- \
+  train --model huertas --zero-init-residual -n 20 --epochs 1 --out "$tmp/zir_bad"
+if have_hdf5; then  # (without HDF5, --init-from itself is refused first)
+  expect_error 2 "\-\-init-from and \-\-zero-init-residual exclude each other" -- \
+    train --model resnet18 --zero-init-residual --init-from "$tmp/none.h5" -n 20 --epochs 1 --out "$tmp/zir_bad"
+fi
+[ -e "$tmp/zir_bad" ] && fail "a refused --zero-init-residual left a run directory"
+run_ok "$tmp/zir" train --model resnet18 --small-stem --zero-init-residual --kind lens -n 16 --size 16 \
+  --epochs 1 --batch-size 8 --lr 0.01 --threads 2 --out "$tmp/zir_run"
+grep -q '"zero-init-residual": true' "$tmp/zir_run/config.json" || fail "config.json lacks zero-init-residual"
+
 # A deep batch-norm net after two steps of tiny batches: evaluation with the
 # running statistics overflows (PyTorch's ResNet50 too). The error says why,
 # rather than blaming the learning rate.
