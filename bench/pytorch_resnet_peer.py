@@ -6,7 +6,7 @@ then the test accuracy and ROC AUC on a second file. docs/REPRODUCING.md uses
 it for the lens finder, to tell what the recipe does from what astrocnn does.
 
   python3 bench/pytorch_resnet_peer.py lens_train.h5 lens_test.h5 \
-      --model resnet50 --epochs 15 --lr 0.003 --dihedral --threads 2
+      --model resnet50 --epochs 15 --lr 0.003 --dihedral --zero-init-residual --threads 2
 
 Needs h5py, numpy, torch and torchvision (`make python-peers`).
 """
@@ -39,6 +39,8 @@ def main():
     ap.add_argument("--lr", type=float, default=0.003)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--dihedral", action="store_true", help="random flips and quarter turns")
+    ap.add_argument("--zero-init-residual", action="store_true",
+                    help="torchvision's zero_init_residual (astrocnn train --zero-init-residual)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
@@ -54,7 +56,8 @@ def main():
     n_val = round(0.2 * len(x))
     val, train = perm[:n_val], perm[n_val:]
 
-    model = getattr(torchvision.models, a.model)(num_classes=classes)
+    model = getattr(torchvision.models, a.model)(num_classes=classes,
+                                                 zero_init_residual=a.zero_init_residual)
     opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=0.9)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, a.epochs)
 
