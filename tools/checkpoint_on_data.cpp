@@ -2,7 +2,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <vector>
 
 #include "core/autograd.h"
 #include "core/error.h"
@@ -94,25 +97,39 @@ void check_finite_result(double value, const std::string& what, const Checkpoint
               "pixels and the weights are finite); check the images' scale against the training data");
 }
 
-void for_each_prediction(CheckpointOnData& run, int64_t batch_size, bool tta,
-                         const PredictionBatch& each) {
+Tensor predictions(CheckpointOnData& run, const Tensor& x, bool tta) {
   NoGradGuard no_grad;
-  Module& model = *run.restored.model;
-  auto predict = [&](const Tensor& x) {
-    Tensor out = model.forward(x.to(run.device));
+  auto predict = [&](const Tensor& batch) {
+    Tensor out = run.restored.model->forward(batch.to(run.device));
     return (run.classifier ? ops::softmax(out) : out).to(Device::CPU);
   };
+  if (!tta) return predict(x);
   // An orientation turns with the image: each view's prediction is turned
   // back before the views are averaged. Other outputs are invariant.
   augment::ViewToImageFrame to_image_frame;
   if (run.predicts_orientations())
     to_image_frame = [](int view, double* row, int64_t) { orientation::to_dihedral_view(view, row[0], row[1]); };
+  return augment::mean_over_dihedral_views(x, predict, to_image_frame);
+}
+
+Tensor outputs_for_metrics(CheckpointOnData& run, const Tensor& x, bool tta) {
+  Tensor out = predictions(run, x, tta);
+  if (!run.classifier) return out;
+  // log p: its softmax is p again, so the cross-entropy is -log p[class].
+  // A probability that underflowed to 0 counts as the smallest float.
+  std::vector<float> p = out.to_vector<float>();
+  for (float& v : p) v = std::log(std::max(v, std::numeric_limits<float>::min()));
+  return Tensor::from_vector(p, out.shape());
+}
+
+void for_each_prediction(CheckpointOnData& run, int64_t batch_size, bool tta,
+                         const PredictionBatch& each) {
   auto batches = run.data->batches(run.data->all_rows(), batch_size, /*shuffle=*/false, 0, 0);
   batches->start_epoch(0);
   Tensor x, y;
   int64_t first_row = 0;  // the rows come in order
   while (batches->next(x, y)) {
-    Tensor out = tta ? augment::mean_over_dihedral_views(x, predict, to_image_frame) : predict(x);
+    Tensor out = predictions(run, x, tta);
     std::vector<double> outputs = out.to(DType::F64).to_vector<double>();
     const int64_t k = out.size(1);
     for (size_t i = 0; i < outputs.size(); ++i)

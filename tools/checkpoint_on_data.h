@@ -69,6 +69,14 @@ CheckpointOnData open_checkpoint_on_data(const CheckpointOnDataArgs& a);
 // the weights are checked when read, so a NaN here is the model overflowing.
 void check_finite_result(double value, const std::string& what, const CheckpointOnData& run);
 
+// The outputs for a batch of images, on the host: softmax probabilities for a
+// classifier, else the values; with `tta` their mean over the 8 dihedral
+// views of each image (io/batches/augment.h), orientations turned back first.
+Tensor predictions(CheckpointOnData& run, const Tensor& x, bool tta);
+// The same as the metrics take them (evaluate_outputs, models/train/trainer.h):
+// a classifier's log-probabilities in place of its logits.
+Tensor outputs_for_metrics(CheckpointOnData& run, const Tensor& x, bool tta);
+
 // One pass over every image in order, `each` called per batch with its
 // images, its labels and the model's outputs [B, K] on the host (softmax
 // probabilities for a classifier), with `tta` the mean over the 8 dihedral

@@ -35,6 +35,7 @@ struct EvalArgs {
   CheckpointOnDataArgs run;
   std::string loss;   // empty: the loss the run trained with
   std::string plots;  // empty: no pictures
+  bool tta = false;   // metrics of the mean over the 8 flips and quarter turns
 };
 
 // "0.412", or "-" when nothing was predicted (precision) or present (recall).
@@ -162,9 +163,9 @@ std::vector<std::filesystem::path> missing_directories(const std::string& dir) {
 }
 
 // Every prediction and label of the data (real-valued labels), for predicted_vs_true.png.
-void collect_predictions(CheckpointOnData& run, int64_t batch_size, LossKind loss,
+void collect_predictions(CheckpointOnData& run, int64_t batch_size, bool tta, LossKind loss,
                          std::vector<double>& predicted, std::vector<double>& truth) {
-  for_each_prediction(run, batch_size, /*tta=*/false,
+  for_each_prediction(run, batch_size, tta,
                       [&](const Tensor&, const Tensor& y, const std::vector<double>& outputs) {
                         predicted.insert(predicted.end(), outputs.begin(), outputs.end());
                         std::vector<double> labels = y.to(DType::F64).to_vector<double>();
@@ -245,20 +246,26 @@ int run_eval(const EvalArgs& a) {
   check_loss_fits(loss, info);
 
   auto batches = run.data->batches(run.data->all_rows(), a.run.batch_size, /*shuffle=*/false, 0, 0);
-  Metrics m = evaluate(*run.restored.model, *batches, loss, run.device);
+  Metrics m = a.tta ? evaluate_outputs(*batches, loss, [&](const Tensor& x) {
+                        return outputs_for_metrics(run, x, /*tta=*/true);
+                      })
+                    : evaluate(*run.restored.model, *batches, loss, run.device);
   check_finite_result(m.loss, std::string("the ") + loss_name(loss) + " loss", run);
   // A second pass for what needs every prediction: angle errors, the ROC
   // curve and the scatter plots.
   const bool angles = labels_are_orientations(info), scatter = !a.plots.empty() && !info.class_labels;
   const bool ranked = two_classes(info, run, m);
   std::vector<double> predicted, truth;
-  if (angles || scatter || ranked) collect_predictions(run, a.run.batch_size, loss, predicted, truth);
+  if (angles || scatter || ranked) collect_predictions(run, a.run.batch_size, a.tta, loss, predicted, truth);
 
   std::printf("checkpoint: %s (model %s, %lld parameters, epoch %lld)\n", a.run.checkpoint.c_str(),
               run.spec.name.c_str(), static_cast<long long>(run.restored.model->parameter_count()),
               static_cast<long long>(run.restored.epoch));
   std::printf("data: %s: %s\n", info.name.c_str(), info.describe().c_str());
   std::printf("images: %lld (%.1f images/sec)\n", static_cast<long long>(m.samples), m.images_per_second);
+  if (a.tta)
+    std::printf("test-time augmentation: every figure below is of the mean output over the 8 flips "
+                "and quarter turns of each image%s\n", run.classifier ? " (of the probabilities)" : "");
   std::printf("loss (%s): %.6f\n", loss_name(loss), m.loss);
   std::printf("rmse: %.6f%s\n", m.rmse,
               info.class_labels ? " (softmax probabilities against one-hot labels)" : "");
@@ -301,6 +308,9 @@ Command add_eval_command(CLI::App& app) {
       "the ROC AUC), and with "
       "--plots their pictures");
   add_checkpoint_on_data_options(sub, a.run);
+  sub->add_flag("--tta", a.tta, "test-time augmentation: the metrics of the outputs averaged over "
+                "the 8 flips and quarter turns of each image (probabilities for classifiers; "
+                "orientations turned back first), as predict --tta writes them");
   sub->add_option("--loss", a.loss, "xent, rmse, mse or cosine (default: the loss the run trained with)");
   sub->add_option("--plots", a.plots, "directory (made if missing) for confusion.png (classes), "
                   "predicted_vs_true.png (real-valued labels), orientation.png (labels "

@@ -133,9 +133,8 @@ std::vector<Tensor> distinct_gradients(const std::vector<Tensor>& params) {
 
 }  // namespace
 
-Metrics evaluate(Module& model, BatchSource& data, LossKind loss, Device device) {
-  bool was_training = model.is_training();
-  model.eval();
+Metrics evaluate_outputs(BatchSource& data, LossKind loss,
+                         const std::function<Tensor(const Tensor&)>& outputs_of) {
   NoGradGuard no_grad;
   MetricsAccumulator acc(loss);
   // RMSE over the whole split is the root of the mean squared error, not the
@@ -145,12 +144,19 @@ Metrics evaluate(Module& model, BatchSource& data, LossKind loss, Device device)
   data.start_epoch(0);
   Tensor x, y;
   while (data.next(x, y)) {
-    Tensor out = model.forward(x.to(device));
-    acc.add_loss(compute_loss(summed, out, y.to(device)).item(), x.size(0));
+    Tensor out = outputs_of(x);
+    acc.add_loss(compute_loss(summed, out, y.to(out.device())).item(), x.size(0));
     acc.add(out, y);
   }
-  model.train(was_training);
   return acc.finish(seconds_since(start), loss == LossKind::Rmse);
+}
+
+Metrics evaluate(Module& model, BatchSource& data, LossKind loss, Device device) {
+  bool was_training = model.is_training();
+  model.eval();
+  Metrics m = evaluate_outputs(data, loss, [&](const Tensor& x) { return model.forward(x.to(device)); });
+  model.train(was_training);
+  return m;
 }
 
 Metrics evaluate(Module& model, const Dataset& data, LossKind loss, int64_t batch_size,

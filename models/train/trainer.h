@@ -82,6 +82,12 @@ std::unique_ptr<BatchSource> evaluation_batches(const Dataset& data, int64_t bat
 // Metrics of `model` (in eval mode, no gradients) over one pass of `data`.
 // The model's train/eval mode is left as it was.
 Metrics evaluate(Module& model, BatchSource& data, LossKind loss, Device device = Device::CPU);
+// The same from outputs another way makes them: `outputs_of` maps a batch of
+// images to what the model's forward would give, [B, K] (logits for the
+// cross-entropy: e.g. the log of probabilities averaged over views, whose
+// softmax is those probabilities). `astrocnn eval --tta` uses it.
+Metrics evaluate_outputs(BatchSource& data, LossKind loss,
+                         const std::function<Tensor(const Tensor&)>& outputs_of);
 Metrics evaluate(Module& model, const Dataset& data, LossKind loss, int64_t batch_size,
                  Device device = Device::CPU);
 

@@ -63,6 +63,11 @@ run_ok "$tmp/pred16" predict --checkpoint "$tmp/run16/best.h5" -f "$tmp/test16.h
 tta=$(awk -F, 'NR > 1 { d = $4 - $7; if (d < 0) d = -d; if (d > 90) d = 180 - d; s += d; n++ } END { if (n) printf "%.2f", s / n }' "$tmp/p16.csv")
 awk -v t="$tta" -v m="$model" -v c="$chance" 'BEGIN { exit !(t != "" && t < 0.7 * c && t < m + 5) }' \
   || fail "predict --tta: mean angle error $tta deg, against $model deg without it and $chance deg for chance"
+# eval --tta reports the same angle error as predict --tta's angles give.
+run_ok "$tmp/eval16tta" eval --checkpoint "$tmp/run16/best.h5" -f "$tmp/test16.h5" --tta
+eval_tta=$(sed -nE 's/^angle error: mean ([0-9.]+) deg.*/\1/p' "$tmp/eval16tta")
+awk -v e="$eval_tta" -v p="$tta" 'BEGIN { exit !(e != "" && (e - p) * (e - p) < 1e-4) }' \
+  || fail "eval --tta's mean angle error ($eval_tta deg) differs from predict --tta's ($tta deg)"
 
 # Bad inputs: one line naming the option, exit status 2, no file.
 expect_error 2 "\-\-kind.*unknown kind \"orientations\".*orientation" -- \

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # eval on two classes (synth --kind lens): the images per class and the
 # accuracy baseline, the ROC AUC line (checked against the Mann-Whitney
-# statistic of predict's probabilities), --plots roc.png; one class only:
+# statistic of predict's probabilities), eval --tta against predict --tta,
+# --plots roc.png; one class only:
 # the AUC is not defined but eval succeeds; five classes: no ROC line.
 # Usage: roc.sh PATH/TO/astrocnn
 source "$(dirname "$0")/testlib.bash" "$@"
@@ -26,6 +27,21 @@ awk -F, -v a="$auc" 'NR > 1 { if ($4 == 1) pos[++np] = $3; else neg[++nn] = $3 }
   END { for (i = 1; i <= np; ++i) for (j = 1; j <= nn; ++j) u += pos[i] > neg[j] ? 1 : pos[i] == neg[j] ? 0.5 : 0
         d = u / (np * nn) - a; exit !(np > 0 && nn > 0 && d < 0.002 && d > -0.002) }' "$tmp/p.csv" \
   || fail "eval's ROC AUC $auc differs from the Mann-Whitney statistic of predict's probabilities"
+
+# eval --tta: the accuracy, AUC and cross-entropy of predict --tta's mean probabilities.
+run_ok "$tmp/eval_tta" eval --checkpoint "$tmp/run/best.h5" -f "$tmp/l.h5" --tta --threads 2
+grep -q "^test-time augmentation: every figure below is of the mean output over the 8 flips and quarter turns of each image (of the probabilities)$" \
+  "$tmp/eval_tta" || fail "eval --tta did not say so: $(cat "$tmp/eval_tta")"
+run_ok "$tmp/predict_tta" predict --checkpoint "$tmp/run/best.h5" -f "$tmp/l.h5" -o "$tmp/pt.csv" --tta --threads 2
+acc=$(sed -nE 's/^accuracy: ([0-9.]+)%.*/\1/p' "$tmp/eval_tta")
+auc=$(sed -nE 's/^ROC AUC: ([0-9.]+) .*/\1/p' "$tmp/eval_tta")
+xent=$(sed -nE 's/^loss \(xent\): ([0-9.]+)$/\1/p' "$tmp/eval_tta")
+awk -F, -v acc="$acc" -v a="$auc" -v x="$xent" 'NR > 1 { right += ($3 > $2) == ($4 == 1); n++; loss -= log($4 == 1 ? $3 : $2)
+    if ($4 == 1) pos[++np] = $3; else neg[++nn] = $3 }
+  END { for (i = 1; i <= np; ++i) for (j = 1; j <= nn; ++j) u += pos[i] > neg[j] ? 1 : pos[i] == neg[j] ? 0.5 : 0
+        da = 100 * right / n - acc; du = u / (np * nn) - a; dx = loss / n - x
+        exit !(acc != "" && da * da < 1e-4 && du * du < 4e-6 && dx * dx < 1e-8) }' "$tmp/pt.csv" \
+  || fail "eval --tta (accuracy $acc%, AUC $auc, cross-entropy $xent) disagrees with predict --tta's probabilities"
 
 # One class only: the AUC is not defined, and eval still reports the rest.
 run_ok "$tmp/synth0" synth --kind lens -n 12 --size 16 --lens-fraction 0 -o "$tmp/none.h5"
