@@ -113,6 +113,10 @@ Tensor predictions(CheckpointOnData& run, const Tensor& x, bool tta) {
 }
 
 Tensor outputs_for_metrics(CheckpointOnData& run, const Tensor& x, bool tta) {
+  if (!tta) {
+    NoGradGuard no_grad;
+    return run.restored.model->forward(x.to(run.device));  // logits, on the device
+  }
   Tensor out = predictions(run, x, tta);
   if (!run.classifier) return out;
   // log p: its softmax is p again, so the cross-entropy is -log p[class].

@@ -73,8 +73,9 @@ void check_finite_result(double value, const std::string& what, const Checkpoint
 // classifier, else the values; with `tta` their mean over the 8 dihedral
 // views of each image (io/batches/augment.h), orientations turned back first.
 Tensor predictions(CheckpointOnData& run, const Tensor& x, bool tta);
-// The same as the metrics take them (evaluate_outputs, models/train/trainer.h):
-// a classifier's log-probabilities in place of its logits.
+// The outputs as the metrics take them (evaluate_outputs, models/train/trainer.h):
+// the model's own (logits for a classifier, on its device); with `tta` the
+// mean over the views, a classifier's as log-probabilities in place of logits.
 Tensor outputs_for_metrics(CheckpointOnData& run, const Tensor& x, bool tta);
 
 // One pass over every image in order, `each` called per batch with its

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/ops.h"
 #include "io/output_file.h"
 #include "models/train/orientation_metrics.h"
 #include "models/train/roc.h"
@@ -162,21 +163,26 @@ std::vector<std::filesystem::path> missing_directories(const std::string& dir) {
   return missing;
 }
 
-// Every prediction and label of the data (real-valued labels), for predicted_vs_true.png.
-void collect_predictions(CheckpointOnData& run, int64_t batch_size, bool tta, LossKind loss,
-                         std::vector<double>& predicted, std::vector<double>& truth) {
-  for_each_prediction(run, batch_size, tta,
-                      [&](const Tensor&, const Tensor& y, const std::vector<double>& outputs) {
-                        predicted.insert(predicted.end(), outputs.begin(), outputs.end());
-                        std::vector<double> labels = y.to(DType::F64).to_vector<double>();
-                        truth.insert(truth.end(), labels.begin(), labels.end());
-                      });
-  if (loss == LossKind::Cosine) {  // the loss ignores length: compare directions
-    const int64_t k = run.spec.options.outputs;
-    normalise_rows(predicted, k);
-    normalise_rows(truth, k);
+// Every prediction and label of the data, as predict writes them (softmax
+// probabilities for a classifier), for the angle errors, the ROC curve and
+// the pictures: gathered batch by batch in the metrics' own pass.
+struct Predictions {
+  std::vector<double> predicted, truth;
+
+  void add(const CheckpointOnData& run, const Tensor& outputs, const Tensor& labels) {
+    Tensor shown = (run.classifier ? ops::softmax(outputs) : outputs).to(Device::CPU);
+    std::vector<double> p = shown.to(DType::F64).to_vector<double>();
+    std::vector<double> y = labels.to(DType::F64).to_vector<double>();
+    predicted.insert(predicted.end(), p.begin(), p.end());
+    truth.insert(truth.end(), y.begin(), y.end());
   }
-}
+  // The cosine loss ignores length: compare directions.
+  void finish(const CheckpointOnData& run, LossKind loss) {
+    if (loss != LossKind::Cosine) return;
+    normalise_rows(predicted, run.spec.options.outputs);
+    normalise_rows(truth, run.spec.options.outputs);
+  }
+};
 
 // The pictures of the metrics: confusion.png from the confusion matrix, and
 // for real-valued labels predicted_vs_true.png from `predicted` and `truth`
@@ -245,18 +251,20 @@ int run_eval(const EvalArgs& a) {
   LossKind loss = parse_option("--loss", [&] { return parse_loss(loss_text); });
   check_loss_fits(loss, info);
 
-  auto batches = run.data->batches(run.data->all_rows(), a.run.batch_size, /*shuffle=*/false, 0, 0);
-  Metrics m = a.tta ? evaluate_outputs(*batches, loss, [&](const Tensor& x) {
-                        return outputs_for_metrics(run, x, /*tta=*/true);
-                      })
-                    : evaluate(*run.restored.model, *batches, loss, run.device);
-  check_finite_result(m.loss, std::string("the ") + loss_name(loss) + " loss", run);
-  // A second pass for what needs every prediction: angle errors, the ROC
-  // curve and the scatter plots.
+  // One pass: the metrics, and every prediction when the angle errors, the
+  // ROC curve (two classes) or the scatter plots need them.
   const bool angles = labels_are_orientations(info), scatter = !a.plots.empty() && !info.class_labels;
+  const bool keep = angles || scatter || (info.class_labels && run.spec.options.outputs == 2);
+  Predictions kept;
+  auto batches = run.data->batches(run.data->all_rows(), a.run.batch_size, /*shuffle=*/false, 0, 0);
+  Metrics m = evaluate_outputs(
+      *batches, loss, [&](const Tensor& x) { return outputs_for_metrics(run, x, a.tta); },
+      keep ? [&](const Tensor& out, const Tensor& y) { kept.add(run, out, y); } : OutputsObserver());
+  check_finite_result(m.loss, std::string("the ") + loss_name(loss) + " loss", run);
+  kept.finish(run, loss);
   const bool ranked = two_classes(info, run, m);
-  std::vector<double> predicted, truth;
-  if (angles || scatter || ranked) collect_predictions(run, a.run.batch_size, a.tta, loss, predicted, truth);
+  const std::vector<double>& predicted = kept.predicted;
+  const std::vector<double>& truth = kept.truth;
 
   std::printf("checkpoint: %s (model %s, %lld parameters, epoch %lld)\n", a.run.checkpoint.c_str(),
               run.spec.name.c_str(), static_cast<long long>(run.restored.model->parameter_count()),

@@ -134,7 +134,8 @@ std::vector<Tensor> distinct_gradients(const std::vector<Tensor>& params) {
 }  // namespace
 
 Metrics evaluate_outputs(BatchSource& data, LossKind loss,
-                         const std::function<Tensor(const Tensor&)>& outputs_of) {
+                         const std::function<Tensor(const Tensor&)>& outputs_of,
+                         const OutputsObserver& observe) {
   NoGradGuard no_grad;
   MetricsAccumulator acc(loss);
   // RMSE over the whole split is the root of the mean squared error, not the
@@ -147,6 +148,7 @@ Metrics evaluate_outputs(BatchSource& data, LossKind loss,
     Tensor out = outputs_of(x);
     acc.add_loss(compute_loss(summed, out, y.to(out.device())).item(), x.size(0));
     acc.add(out, y);
+    if (observe) observe(out, y);
   }
   return acc.finish(seconds_since(start), loss == LossKind::Rmse);
 }

@@ -85,9 +85,12 @@ Metrics evaluate(Module& model, BatchSource& data, LossKind loss, Device device 
 // The same from outputs another way makes them: `outputs_of` maps a batch of
 // images to what the model's forward would give, [B, K] (logits for the
 // cross-entropy: e.g. the log of probabilities averaged over views, whose
-// softmax is those probabilities). `astrocnn eval --tta` uses it.
+// softmax is those probabilities). `observe`, when given, sees each batch's
+// outputs and labels, for whoever needs every prediction (astrocnn eval).
+using OutputsObserver = std::function<void(const Tensor& outputs, const Tensor& labels)>;
 Metrics evaluate_outputs(BatchSource& data, LossKind loss,
-                         const std::function<Tensor(const Tensor&)>& outputs_of);
+                         const std::function<Tensor(const Tensor&)>& outputs_of,
+                         const OutputsObserver& observe = nullptr);
 Metrics evaluate(Module& model, const Dataset& data, LossKind loss, int64_t batch_size,
                  Device device = Device::CPU);
 
