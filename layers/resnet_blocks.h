@@ -28,6 +28,9 @@ class BasicBlock : public Module {
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "BasicBlock"; }
   int64_t out_channels() const { return out_channels_; }
+  // The residual branch's last batch norm (bn2), whose scale sets how much
+  // the branch adds to the shortcut (models::zero_init_residual).
+  BatchNorm2d& branch_end_norm() { return *bn2_; }
 
  private:
   int64_t out_channels_;
@@ -45,6 +48,7 @@ class Bottleneck : public Module {
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "Bottleneck"; }
   int64_t out_channels() const { return out_channels_; }
+  BatchNorm2d& branch_end_norm() { return *bn3_; }  // bn3 (see BasicBlock)
 
  private:
   int64_t out_channels_;

@@ -81,17 +81,15 @@ std::shared_ptr<Module> resnet(const char* model, const int64_t (&blocks)[4],
 }
 
 // The last batch norm of the residual branch of `m`, when m is a block.
-BatchNorm2d* last_branch_norm(const Module& m) {
-  const char* name = m.type_name() == "BasicBlock" ? "bn2" : m.type_name() == "Bottleneck" ? "bn3" : nullptr;
-  if (!name) return nullptr;
-  for (const auto& [child_name, child] : m.children())
-    if (child_name == name) return dynamic_cast<BatchNorm2d*>(child.get());
+BatchNorm2d* branch_end_norm(Module& m) {
+  if (auto* block = dynamic_cast<BasicBlock*>(&m)) return &block->branch_end_norm();
+  if (auto* block = dynamic_cast<Bottleneck*>(&m)) return &block->branch_end_norm();
   return nullptr;
 }
 
 int64_t zero_branch_norms(Module& m) {
   int64_t count = 0;
-  if (BatchNorm2d* bn = last_branch_norm(m)) {
+  if (BatchNorm2d* bn = branch_end_norm(m)) {
     init::constant_(bn->weight(), 0.0);
     ++count;
   }

@@ -8,6 +8,7 @@
 
 #include "core/autograd.h"
 #include "core/ops.h"
+#include "layers/batchnorm.h"
 
 namespace astrocnn {
 
@@ -72,7 +73,7 @@ void check_finite(double loss, int64_t epoch) {
 }
 
 bool has_batch_norm(const Module& m) {
-  if (m.type_name() == "BatchNorm2d") return true;
+  if (dynamic_cast<const BatchNorm2d*>(&m)) return true;
   for (const auto& [name, child] : m.children())
     if (has_batch_norm(*child)) return true;
   return false;
