@@ -24,10 +24,9 @@ output file is then left as it was (written beside it, renamed into place).
 import argparse
 import json
 import os
-import sys
 from collections import OrderedDict
 
-from script_common import Parser, Refused, write_atomically
+from script_common import Parser, Refused, run_main, write_atomically
 
 
 def read_checkpoint(path):
@@ -145,8 +144,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main(sys.argv[1:]))
-    except Refused as e:
-        print(f"h52torch: error: {e}", file=sys.stderr)
-        sys.exit(2)
+    run_main("h52torch", main)

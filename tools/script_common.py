@@ -1,7 +1,9 @@
 """What tools/torch2h5.py and tools/h52torch.py share: one-line refusals and
-atomic output files (imported from the scripts' own directory)."""
+the exit status 2 they end with, and atomic output files (imported from the
+scripts' own directory)."""
 import argparse
 import os
+import sys
 
 
 class Refused(Exception):
@@ -11,6 +13,16 @@ class Refused(Exception):
 class Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, like every other refusal
         raise Refused(message + " (see --help)")
+
+
+def run_main(name, main):
+    """Exits with main(sys.argv[1:]), or with status 2 and one line
+    "NAME: error: ..." on stderr when it refuses its input."""
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except Refused as e:
+        print(f"{name}: error: {e}", file=sys.stderr)
+        sys.exit(2)
 
 
 def write_atomically(path, write):

@@ -39,11 +39,10 @@ import os
 import shlex
 import shutil
 import subprocess
-import sys
 import zipfile
 from collections import OrderedDict
 
-from script_common import Parser, Refused, write_atomically
+from script_common import Parser, Refused, run_main, write_atomically
 
 MODELS = ["small", "huertas", "lenet", "resnet18", "resnet50", "alexnet"]
 TORCHVISION_MODELS = ["resnet18", "resnet50", "alexnet"]
@@ -405,8 +404,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main(sys.argv[1:]))
-    except Refused as e:
-        print(f"torch2h5: error: {e}", file=sys.stderr)
-        sys.exit(2)
+    run_main("torch2h5", main)
