@@ -57,6 +57,20 @@ NodeProto* add_node(GraphProto& graph, const std::string& op, const std::string&
   return node;
 }
 
+// A node `op` named `name` on x with the layer's weight and, when defined,
+// bias as initializers named as in its state_dict (Conv and Gemm take them
+// as inputs 2 and 3).
+NodeProto* add_weighted_node(GraphProto& graph, const std::string& op, const std::string& name,
+                             const std::string& x, const Tensor& weight, const Tensor& bias) {
+  add_float_initializer(graph, name + ".weight", weight);
+  NodeProto* node = add_node(graph, op, name, {x, name + ".weight"}, name);
+  if (bias.defined()) {
+    add_float_initializer(graph, name + ".bias", bias);
+    node->add_input(name + ".bias");
+  }
+  return node;
+}
+
 void set_ints(NodeProto* node, const std::string& name, const std::vector<int64_t>& values) {
   AttributeProto* a = node->add_attribute();
   a->set_name(name);
@@ -126,13 +140,7 @@ std::string OnnxModelBuilder::input() const { return kInputName; }
 std::string OnnxModelBuilder::conv(const std::string& name, const std::string& x,
                                    const Tensor& weight, const Tensor& bias,
                                    const OnnxWindow& window, int64_t groups) {
-  GraphProto& g = model_->graph();
-  add_float_initializer(g, name + ".weight", weight);
-  NodeProto* node = add_node(g, "Conv", name, {x, name + ".weight"}, name);
-  if (bias.defined()) {
-    add_float_initializer(g, name + ".bias", bias);
-    node->add_input(name + ".bias");
-  }
+  NodeProto* node = add_weighted_node(model_->graph(), "Conv", name, x, weight, bias);
   set_window(node, window);
   set_ints(node, "dilations", {1, 1});
   set_int(node, "group", groups);
@@ -211,14 +219,8 @@ std::string OnnxModelBuilder::flatten(const std::string& name, const std::string
 
 std::string OnnxModelBuilder::dense(const std::string& name, const std::string& x,
                                     const Tensor& weight, const Tensor& bias) {
-  GraphProto& g = model_->graph();
-  add_float_initializer(g, name + ".weight", weight);
   // Gemm: alpha * x * B' + beta * C with B = weight [out, in] (PyTorch's layout) and transB.
-  NodeProto* node = add_node(g, "Gemm", name, {x, name + ".weight"}, name);
-  if (bias.defined()) {
-    add_float_initializer(g, name + ".bias", bias);
-    node->add_input(name + ".bias");
-  }
+  NodeProto* node = add_weighted_node(model_->graph(), "Gemm", name, x, weight, bias);
   set_int(node, "transB", 1);
   return name;
 }
