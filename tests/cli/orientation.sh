@@ -34,7 +34,7 @@ if have_cairo; then
   run_ok "$tmp/plots_out" eval --checkpoint "$tmp/run/best.h5" -f "$tmp/o.h5" --plots "$tmp/plots"
   for png in orientation.png predicted_vs_true.png; do
     grep -q "^wrote $tmp/plots/$png" "$tmp/plots_out" || fail "eval --plots did not write $png: $(cat "$tmp/plots_out")"
-    [ "$(head -c 8 "$tmp/plots/$png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] || fail "$png is not a PNG"
+    expect_png_signature "$tmp/plots/$png"
   done
   [ -e "$tmp/plots/confusion.png" ] && fail "orientation labels got a confusion matrix"
   # orientation.png in the way (a directory): one error, and the other picture is left as it was.

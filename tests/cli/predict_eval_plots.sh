@@ -7,7 +7,7 @@ have_hdf5 || { echo "SKIP: this astrocnn has no HDF5 (no data files, no checkpoi
 
 # png_size FILE: "WIDTH HEIGHT" from the PNG header; fails unless FILE is a PNG.
 png_size() {
-  [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] || fail "$1 is not a PNG"
+  expect_png_signature "$1"
   od -An -tu1 -j16 -N8 "$1" | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4, $5 * 16777216 + $6 * 65536 + $7 * 256 + $8 }'
 }
 # expect_png FILE MIN_W MIN_H MAX_W MAX_H

@@ -60,7 +60,7 @@ if have_cairo; then
   run_ok "$tmp/plots_out" eval --checkpoint "$tmp/run/best.h5" -f "$tmp/l.h5" --plots "$tmp/plots"
   for png in confusion.png roc.png; do
     grep -q "^wrote $tmp/plots/$png" "$tmp/plots_out" || fail "eval --plots did not write $png: $(cat "$tmp/plots_out")"
-    [ "$(head -c 8 "$tmp/plots/$png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] || fail "$png is not a PNG"
+    expect_png_signature "$tmp/plots/$png"
   done
   # No curve, no picture: one class, and five classes.
   run_ok "$tmp/plots0_out" eval --checkpoint "$tmp/run/best.h5" -f "$tmp/none.h5" --plots "$tmp/plots0"

@@ -52,7 +52,7 @@ fi
 
 # curves.png is a PNG (when this build has cairo).
 if have_cairo; then
-  [ "$(head -c 8 "$run/curves.png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] || fail "curves.png is not a PNG"
+  expect_png_signature "$run/curves.png"
 fi
 
 # eval: loss, RMSE, accuracy, per-class precision/recall, confusion matrix.

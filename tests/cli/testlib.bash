@@ -29,6 +29,11 @@ run_ok() {
 have_hdf5() { "$bin" info >"$tmp/info.txt" && grep -q "^hdf5: *yes" "$tmp/info.txt"; }
 have_cairo() { "$bin" info >"$tmp/info.txt" && grep -q "^plots: *curves.png" "$tmp/info.txt"; }
 
+# expect_png_signature FILE: fails unless FILE starts with the PNG signature.
+expect_png_signature() {
+  [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] || fail "$1 is not a PNG"
+}
+
 # A Python with h5py (to write malformed files), or empty.
 # The first Python interpreter that imports every module named, or nothing.
 # Looks at $ASTROCNN_PYTHON, the repository's .venv (make python-peers),
