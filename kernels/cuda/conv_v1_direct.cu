@@ -1,5 +1,7 @@
 // Convolution v1: direct loops, one thread per output element (forward), per input element (backward data, a gather: no atomics) and per weight (backward weights).
-// gain: not yet measured on a GPU (the baseline for the implicit-GEMM versions).
+// gain: no time recorded: docs/GPU-RUNS.md gives times for the default v2 only (H200, 2026-12-04,
+//   commit 6d0a20c, a run in which v1 passed `ctest -L cuda`). The baseline for the implicit-GEMM
+//   versions.
 #include "kernels/cuda/conv2d_versions.cuh"
 #include "kernels/cuda/cuda_common.cuh"
 

@@ -1,5 +1,7 @@
 // SGEMM v1: one thread per element of C, reading A and B straight from global memory.
-// gain: not yet measured on a GPU (the baseline every later version is compared with).
+// gain: no time recorded: docs/GPU-RUNS.md gives times for v4 and v5 only (H200, 2026-12-04,
+//   commit 6d0a20c, a run in which v1 passed `ctest -L cuda`). The baseline every later version
+//   is compared with.
 #include "kernels/cuda/cuda_common.cuh"
 #include "kernels/cuda/sgemm.cuh"
 

@@ -1,5 +1,6 @@
 // SGEMM v2: v1 plus 16x16 tiles of A and B staged in shared memory, so each global element is read once per tile instead of once per output.
-// gain: not yet measured on a GPU.
+// gain: no time recorded: docs/GPU-RUNS.md gives times for v4 and v5 only (H200, 2026-12-04,
+//   commit 6d0a20c, a run in which v2 passed `ctest -L cuda`).
 #include "kernels/cuda/cuda_common.cuh"
 #include "kernels/cuda/sgemm.cuh"
 

@@ -1,5 +1,7 @@
 // SGEMM v3: v2 plus register blocking: 128x128 tiles per block, each thread computing an 8x8 patch of C from 8+8 shared-memory reads per k (64 FMAs per 16 loads instead of 1 per 2).
-// gain: not yet measured on a GPU.
+// gain: no time recorded: docs/GPU-RUNS.md gives times for v4 and v5 only (H200, 2026-12-04,
+//   commit 6d0a20c, a run in which v3 passed `ctest -L cuda`). Its tile loop has since moved to
+//   sgemm_tiles.cuh (9ba08e6, same arithmetic), which is not yet run on a GPU.
 #include "kernels/cuda/cuda_common.cuh"
 #include "kernels/cuda/sgemm_tiles.cuh"
 

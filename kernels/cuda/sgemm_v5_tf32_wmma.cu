@@ -1,5 +1,7 @@
 // SGEMM v5: tensor cores through WMMA in TF32 (10-bit mantissa inputs, float accumulation): 64x64 block tiles, four warps of 2x2 16x16x8 fragments. Less precise than v1-v4 (tests allow 5e-3); compute capability 8.0 or newer.
-// gain: not yet measured on a GPU.
+// gain: 26.7 TFLOP/s on H200 against cuBLAS TF32's 326 (docs/GPU-RUNS.md names no shape), 2026-12-04,
+//   commit 6d0a20c. The rounding to TF32 nearest-even since (2e36a10) is not yet run on a GPU
+//   (docs/GPU-RUNS.md, 'Not yet run').
 #include <mma.h>
 
 #include "kernels/cuda/cuda_common.cuh"

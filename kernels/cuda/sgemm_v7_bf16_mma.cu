@@ -1,17 +1,19 @@
-// SGEMM v7: bfloat16 tensor cores through PTX mma.sync (m16n8k16, float32
-// accumulation). The float32 operands are rounded to bfloat16 (to nearest
-// even, as kernels/precision.h's round_to_bf16) while they are staged in
-// shared memory, so the global reads, the shapes and the transposes are
-// those of the FP32 versions; only the multiply is narrow. Selected only
-// explicitly (ASTROCNN_SGEMM_VERSION=7, or the bf16 math precision once the
-// backend routes it); compute capability 8.0 or newer.
+// SGEMM v7: bfloat16 tensor cores through PTX mma.sync (m16n8k16, float32 accumulation).
+// gain: not yet run on a GPU (docs/GPU-RUNS.md, 'Not yet run'); bench_cuda_sgemm compares it with
+//   cuBLAS BF16 (cublas_bf16).
+//
+// The float32 operands are rounded to bfloat16 (to nearest even, as
+// kernels/precision.h's round_to_bf16) while they are staged in shared
+// memory, so the global reads, the shapes and the transposes are those of
+// the FP32 versions; only the multiply is narrow. Selected only explicitly
+// (ASTROCNN_SGEMM_VERSION=7, or the bf16 math precision once the backend
+// routes it); compute capability 8.0 or newer.
 //
 // Tiles: a 64 x 64 block tile, K in steps of 32, four warps of 32 x 32 each,
 // i.e. 2 x 4 mma tiles of 16 x 8 per warp. Operand tiles are stored with k
 // contiguous (As[m][k], Bs[n][k]), so every fragment register is one aligned
 // 32-bit read of two neighbouring k values, which is what the mma's "row"
 // A and "col" B layouts hold per register.
-// gain: not yet measured on a GPU.
 #include <cuda_bf16.h>
 
 #include "kernels/cuda/cuda_common.cuh"
