@@ -88,7 +88,9 @@ Command add_info_command(CLI::App& app) {
     std::printf("cpu:       %s\n", cpu_description().c_str());
     std::printf("backends:  reference (always)\n");
 #if defined(ASTROCNN_HAVE_ONEDNN)
-    std::printf("           cpu-onednn (oneDNN, %d threads)%s\n", cpu_threads(),
+    std::printf("           cpu-onednn (oneDNN %s, %d threads, %s code path%s)%s\n",
+                onednn_version().c_str(), cpu_threads(), cpu_isa_name().c_str(),
+                cpu_isa_cap().empty() ? "" : (", capped by " + cpu_isa_cap()).c_str(),
                 reference_backend_forced() ? " -- overridden: ASTROCNN_BACKEND=reference" : " -- default on the CPU");
 #else
     std::printf("           cpu-onednn: not built (oneDNN was not found at configure time)\n");
@@ -99,6 +101,12 @@ Command add_info_command(CLI::App& app) {
     std::printf("           cuda: not built (nvcc was not found at configure time)\n");
 #endif
     std::printf("cpu ops run on: %s\n", backend_for(Device::CPU).name().c_str());
+    // Our own code is compiled for the baseline x86-64 unless ASTROCNN_MARCH
+    // says otherwise; oneDNN picks its kernels at run time either way.
+    std::printf("build:     %s\n", std::string(ASTROCNN_MARCH_FLAG).empty()
+                                        ? "portable (no -march: runs on any x86-64)"
+                                        : ("-march=" + std::string(ASTROCNN_MARCH_FLAG) +
+                                           " (runs only on CPUs with that ISA)").c_str());
 #if defined(ASTROCNN_HAVE_HDF5)
     std::printf("hdf5:      yes (data files, checkpoints)\n");
 #else

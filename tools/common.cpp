@@ -39,12 +39,25 @@ Device parse_device(const std::string& name) {
   return Device::CUDA;
 }
 
+namespace {
+// Why a backend lacks a precision: the format's hardware, or on the CPU the
+// instruction set oneDNN needs for it.
+std::string missing_isa_note(Precision p, Device device) {
+  if (p == Precision::TF32) return " (TensorFloat-32 is an NVIDIA tensor-core format)";
+#if defined(ASTROCNN_HAVE_ONEDNN)
+  if (p == Precision::BF16 && device == Device::CPU && !reference_backend_forced())
+    return ": " + bf16_unavailable_reason();
+#endif
+  (void)device;
+  return "";
+}
+}  // namespace
+
 Precision apply_precision(const std::string& name, Device device) {
   const Precision p = parse_option("--precision", [&] { return parse_precision(name); });
   const Backend& backend = backend_for(device);
   ASTRO_CHECK(backend.supports(p), "--precision ", name, ": the ", backend.name(), " backend has no ",
-              name, " arithmetic",
-              p == Precision::TF32 ? " (TensorFloat-32 is an NVIDIA tensor-core format)" : "",
+              name, " arithmetic", missing_isa_note(p, device),
               "; use ", backend.supports(Precision::BF16) ? "fp32 or bf16" : "fp32");
   set_math_precision(p);
   return p;

@@ -3,6 +3,7 @@
 
 #include <dlfcn.h>
 
+#include <cstdlib>
 #include <thread>
 
 #include "kernels/cpu/dnnl_context.h"
@@ -51,15 +52,54 @@ size_t cpu_primitive_cache_size() {
   return ctx.cache_size();
 }
 
+std::string cpu_isa_name() {
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::sse41: return "sse41";
+    case dnnl::cpu_isa::avx: return "avx";
+    case dnnl::cpu_isa::avx2: return "avx2";
+    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
+    case dnnl::cpu_isa::avx512_mic: return "avx512_mic";
+    case dnnl::cpu_isa::avx512_mic_4ops: return "avx512_mic_4ops";
+    case dnnl::cpu_isa::avx512_core: return "avx512_core";
+    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
+    default: return "generic (no vector ISA oneDNN knows)";
+  }
+}
+
+std::string cpu_isa_cap() {
+  for (const char* name : {"ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"})
+    if (const char* value = std::getenv(name); value != nullptr && *value != '\0')
+      return std::string(name) + "=" + value;
+  return "";
+}
+
+std::string onednn_version() {
+  const dnnl_version_t* v = dnnl_version();
+  return std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
+}
+
+namespace {
+// oneDNN 2.x implements bf16 convolutions and inner products from AVX-512
+// (avx512_core) up; below that it has none.
+bool has_bf16_kernels() {
+  const auto isa = dnnl::get_effective_cpu_isa();
+  return isa == dnnl::cpu_isa::avx512_core || isa == dnnl::cpu_isa::avx512_core_vnni ||
+         isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
+}
+}  // namespace
+
+std::string bf16_unavailable_reason() {
+  if (has_bf16_kernels()) return "";
+  const std::string cap = cpu_isa_cap();
+  return "oneDNN's bf16 kernels need AVX-512 (avx512_core), and this CPU's code path is " +
+         cpu_isa_name() + (cap.empty() ? "" : ", capped by " + cap);
+}
+
 bool OneDnnBackend::supports(Precision p) const {
   if (p == Precision::FP32) return true;
-  // oneDNN 2.x implements bf16 convolutions and inner products from
-  // AVX-512 (avx512_core) up; below that it has none.
-  if (p == Precision::BF16) {
-    const auto isa = dnnl::get_effective_cpu_isa();
-    return isa == dnnl::cpu_isa::avx512_core || isa == dnnl::cpu_isa::avx512_core_vnni ||
-           isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
-  }
+  if (p == Precision::BF16) return has_bf16_kernels();
   return false;
 }
 

@@ -13,6 +13,7 @@
 // buffers); oneDNN parallelises inside each call.
 #pragma once
 #include <cstddef>
+#include <string>
 
 #include "kernels/backend.h"
 
@@ -27,6 +28,21 @@ int cpu_threads();
 // How many op/shape entries the primitive cache holds (tests check that a
 // repeated call builds nothing new).
 size_t cpu_primitive_cache_size();
+
+// The instruction set oneDNN's kernels run on, in oneDNN's own names
+// ("avx2", "avx512_core", "avx512_core_bf16", "avx512_core_amx", ...): the
+// best the CPU has, or lower where ONEDNN_MAX_CPU_ISA caps it. float32 sums
+// differ between these code paths, which is why the test suite runs under
+// each cap the machine allows (tests/CMakeLists.txt, the ISA matrix).
+std::string cpu_isa_name();
+// The cap set in the environment, as "ONEDNN_MAX_CPU_ISA=avx2" (or the
+// older DNNL_MAX_CPU_ISA), or "" when none is.
+std::string cpu_isa_cap();
+// "2.6.3": the oneDNN library loaded at run time.
+std::string onednn_version();
+// Why bf16 is missing on this CPU ("oneDNN's bf16 kernels need AVX-512
+// (avx512_core), and this CPU's code path is avx2"), or "" when it is there.
+std::string bf16_unavailable_reason();
 
 class OneDnnBackend final : public Backend {
  public:
