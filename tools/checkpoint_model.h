@@ -18,16 +18,27 @@ struct RestoredModel {
   int64_t epoch = 0;  // epochs the checkpoint had completed
 };
 
-// The run's config JSON stored in `checkpoint`; an Error when the file is not
-// an astrocnn checkpoint or was not written by `astrocnn train`.
+// The run's config JSON stored in `checkpoint`; an Error naming the file when
+// it is not an astrocnn checkpoint, was not written by `astrocnn train`, or
+// its /meta/config is broken: not JSON, a model description that cannot be
+// read, or a field the commands read of the wrong type.
 json read_run_config(const std::string& checkpoint);
+
+// How errors name a part of a checkpoint's run description, file first (the
+// `what` of the readers of tools/run_config.h):
+//   checkpoint_config_part("runs/x/best.h5", "the model description")
+//   -> "checkpoint 'runs/x/best.h5': the model description in /meta/config"
+std::string checkpoint_config_part(const std::string& checkpoint, const std::string& part);
 
 // Builds the model `checkpoint` describes, on `device`, with its weights.
 RestoredModel restore_model(const std::string& checkpoint, Device device);
 
-// The model built for `data` by name: the image size and channels come from
-// the data. Errors name the data and the model.
-std::shared_ptr<Module> build_model(const ModelSpec& spec, const DataInfo& data);
+// The model `spec` describes (its name is known: checked with the options or
+// by model_from_json). Errors start with `subject`, where the spec came from
+// ("--model huertas", or a checkpoint's model description), and name `data`,
+// the images the model is built for, if given.
+std::shared_ptr<Module> build_model(const ModelSpec& spec, const std::string& subject,
+                                    const DataInfo* data = nullptr);
 
 // Throws unless `data` has square images of the spec's size and channels.
 // `model_source` names where the model came from in the message (e.g.

@@ -2,6 +2,7 @@
 // (io/synth/synthetic.h) to an HDF5 file in the native layout (docs/DATA.md).
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -31,8 +32,27 @@ struct SynthArgs {
   int threads = 0;
 };
 
+// What the range table (tools/option_checks.cpp) cannot say, checked here so
+// that the message names the option as typed; synth::validate would name the
+// library's field (merger_channels) instead.
+void check_synth_options(const SynthArgs& a) {
+  ASTRO_CHECK(a.n > 0, "-n must be positive, got ", a.n);
+  ASTRO_CHECK(a.merger_channels == 1 || a.merger_channels == 3,
+              "--merger-channels must be 1 (one band) or 3 (g, r, z), got ", a.merger_channels);
+}
+
+// --uint8 stores values in [0, 1] as 0..255, and synthetic pixels are in
+// units of the sky noise, negative ones included: say so naming --uint8, not
+// as the writer would, naming -o and its own function.
+void check_uint8_fits(const Dataset& data, synth::Kind kind) {
+  const float* pixels = data.images.data<float>();
+  const auto [low, high] = std::minmax_element(pixels, pixels + data.images.numel());
+  ASTRO_CHECK(*low >= 0 && *high <= 1, "--uint8 stores pixel values in [0, 1], but the synthetic ",
+              synth::kind_name(kind), " images span [", *low, ", ", *high,
+              "] (units of the sky noise); leave out --uint8");
+}
+
 int run_synth(const SynthArgs& a) {
-  require_hdf5("-o " + a.out);
   synth::SynthOptions so;
   so.kind = parse_option("--kind", [&] { return synth::parse_kind(a.kind); });
   so.n = a.n;
@@ -41,12 +61,14 @@ int run_synth(const SynthArgs& a) {
   so.merger_channels = a.merger_channels;
   so.lens_fraction = a.lens_fraction;
   so.num_threads = a.threads;
-  ASTRO_CHECK(a.n > 0, "-n must be positive, got ", a.n);
-  synth::validate(so);
+  check_synth_options(a);
+  synth::validate(so);  // the library's own check, for what the options above do not set
+  require_hdf5("-o " + a.out);
   check_output_file(a.out, "-o");  // before minutes of generation
 
   auto start = std::chrono::steady_clock::now();
   Dataset data = synth::generate(so);
+  if (a.uint8) check_uint8_fits(data, so.kind);
 #if defined(ASTROCNN_HAVE_HDF5)
   H5WriteOptions wo;
   if (a.uint8) wo.images = ImageStorage::UInt8;

@@ -111,7 +111,10 @@ int run_train(TrainArgs args, const CLI::App& sub) {
 
   // 2. The model, the optimiser and, for --resume, where the run stands.
   manual_seed(a.seed);  // the initial weights, then dropout, draw from the global stream
-  std::shared_ptr<Module> model = build_model(plan.spec, plan.data->info());
+  const std::string subject =
+      plan.resume() ? checkpoint_config_part(plan.checkpoint, "the model '" + plan.spec.name + "'")
+                    : "--model " + plan.spec.name;
+  std::shared_ptr<Module> model = build_model(plan.spec, subject, &plan.data->info());
   if (a.zero_init_residual && !plan.resume()) models::zero_init_residual(*model);
   if (!a.init_from.empty())
     plan.init_from = parse_option("--init-from", [&] {

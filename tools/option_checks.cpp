@@ -54,6 +54,7 @@ const Range kRanges[] = {
     {"images", 1, 10000000, true},
     {"size", 8, 4096, true},
     {"merger-channels", 1, 3, true},
+    {"lens-fraction", 0, 1, false},
     // augmentation and noise
     {"noise", 0, 1e6, false},
     {"rotate", 0, 180, false},
@@ -130,10 +131,15 @@ CLI::Validator not_empty_check() {
       "");
 }
 
+const Range* range_named(const std::string& name) {
+  for (const Range& r : kRanges)
+    if (name == r.option) return &r;
+  return nullptr;
+}
+
 const Range* range_of(const CLI::Option& option) {
   for (const std::string& name : option.get_lnames())
-    for (const Range& r : kRanges)
-      if (name == r.option) return &r;
+    if (const Range* r = range_named(name)) return r;
   return nullptr;
 }
 
@@ -155,6 +161,13 @@ void add_checks(CLI::App& app) {
 }  // namespace
 
 void add_option_checks(CLI::App& app) { add_checks(app); }
+
+std::string option_range_problem(const std::string& name, const std::string& value) {
+  const Range* r = range_named(name);
+  long double v = 0;
+  if (r == nullptr || (parse_number(value, v) && inside(*r, v))) return "";
+  return "must be " + describe(*r);
+}
 
 std::string subcommand_list(const CLI::App& app) {
   std::string names;

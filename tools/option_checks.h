@@ -23,6 +23,13 @@ namespace astrocnn::cli {
 // after the subcommands are registered and before parsing.
 void add_option_checks(CLI::App& app);
 
+// What is wrong with `value`, a number in text, as a value of the numeric
+// option `name` (its long name, "threads"): "must be an integer in [0, 1024]";
+// "" when it is in the option's range or the table has no range for `name`.
+// For numbers that stand for options but do not come from the command line
+// (a checkpoint's stored options).
+std::string option_range_problem(const std::string& name, const std::string& value);
+
 // The subcommand names of `app`, "info, synth, train, eval, predict", for the
 // message about an unknown command.
 std::string subcommand_list(const CLI::App& app);

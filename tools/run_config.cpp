@@ -4,6 +4,9 @@
 #include <filesystem>
 #include <limits>
 
+#include "core/error.h"
+#include "tools/option_checks.h"
+
 #ifndef ASTROCNN_GIT_COMMIT
 #define ASTROCNN_GIT_COMMIT "unknown"
 #endif
@@ -41,16 +44,61 @@ json options_to_json(const TrainArgs& a) {
 
 namespace {
 
+// At most 60 characters of `text`, cut between UTF-8 characters.
+std::string excerpt(const std::string& text) {
+  constexpr size_t kMax = 60;
+  if (text.size() <= kMax) return text;
+  size_t cut = kMax - 3;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return text.substr(0, cut) + "...";
+}
+
 template <class T>
-void read_if_present(const json& object, const char* key, T& value) {
+void read_if_present(const json& object, const char* key, T& value, const std::string& what) {
   auto it = object.find(key);
-  if (it != object.end() && !it->is_null()) value = json_get<T>(object, key, "the run's options");
+  if (it != object.end() && !it->is_null()) value = json_get<T>(object, key, what);
+}
+
+// Every stored number (and number in an array, --zoom) inside the range of
+// its option; a default passes as it is, since it stands for an option not
+// given and may lie outside what can be typed (--outputs 0: from the data).
+void check_option_ranges(const json& options, const std::string& what) {
+  const json defaults = options_to_json(TrainArgs{});
+  for (const auto& [key, value] : options.items()) {
+    if (defaults.contains(key) && value == defaults[key]) continue;
+    for (const json& v : value.is_array() ? value : json::array({value})) {
+      if (!v.is_number()) continue;
+      const std::string problem = option_range_problem(key, v.dump());
+      if (!problem.empty())
+        throw Error(what + ": \"" + key + "\" " + problem + ", got " + v.dump());
+    }
+  }
 }
 
 double number_or_nan(const json& object, const char* key) {
   auto it = object.find(key);
   if (it == object.end() || !it->is_number()) return std::numeric_limits<double>::quiet_NaN();
   return it->get<double>();
+}
+
+// The sizes a model description may give, those of an image a data file may
+// hold (io/readers/data_files.cpp reads at most 2^26 values per image): a
+// damaged file then fails naming itself, not as an allocation far from it.
+void check_model_sizes(const ModelSpec& spec, const std::string& what) {
+  constexpr int64_t kMaxImageElements = int64_t{1} << 26;
+  const models::ModelOptions& o = spec.options;
+  const bool fits = o.in_channels >= 1 && o.image_size >= 1 && o.in_channels <= kMaxImageElements &&
+                    o.image_size <= kMaxImageElements / o.in_channels / o.image_size;
+  ASTRO_CHECK(fits, what, " describes ", o.in_channels, "x", o.image_size, "x", o.image_size,
+              " images (channels, height, width): not an image astrocnn reads (1 to ",
+              kMaxImageElements, " values)");
+  // The ranges of the options that set them (--outputs, --dropout).
+  auto check = [&](const char* key, const json& value) {
+    const std::string problem = option_range_problem(key, value.dump());
+    ASTRO_CHECK(problem.empty(), what, ": \"", key, "\" ", problem, ", got ", value.dump());
+  };
+  check("outputs", o.outputs);
+  check("dropout", o.dropout);
 }
 
 json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
@@ -64,9 +112,10 @@ json metrics_to_json(const Metrics& m) {
               {"images_per_second", m.images_per_second}};
 }
 
-Metrics metrics_from_json(const json& j) {
+Metrics metrics_from_json(const json& j, const std::string& what) {
+  if (!j.is_object()) throw Error(what + " is not a JSON object (" + json_excerpt(j) + ")");
   Metrics m;
-  m.samples = j.value("samples", int64_t{0});
+  read_if_present(j, "samples", m.samples, what);
   m.loss = number_or_nan(j, "loss");
   m.accuracy = number_or_nan(j, "accuracy");
   m.rmse = number_or_nan(j, "rmse");
@@ -77,55 +126,66 @@ Metrics metrics_from_json(const json& j) {
 
 }  // namespace
 
-TrainArgs options_from_json(const json& o) {
-  if (!o.is_object()) throw Error("the run's options are not a JSON object");
+TrainArgs options_from_json(const json& o, const std::string& what) {
+  if (!o.is_object()) throw Error(what + " is not a JSON object (" + json_excerpt(o) + ")");
+  check_option_ranges(o, what);
   TrainArgs a;
-  read_if_present(o, "model", a.model);
-  read_if_present(o, "small-stem", a.small_stem);
-  read_if_present(o, "zero-init-residual", a.zero_init_residual);
-  read_if_present(o, "outputs", a.outputs);
-  read_if_present(o, "dropout", a.dropout);
-  read_if_present(o, "file", a.file);
-  read_if_present(o, "datasets", a.data.datasets);
-  read_if_present(o, "num-camera", a.data.num_camera);
-  read_if_present(o, "dg-labels", a.data.dg_labels);
-  read_if_present(o, "split", a.data.split);
+  auto read = [&](const char* key, auto& value) { read_if_present(o, key, value, what); };
+  read("model", a.model);
+  read("small-stem", a.small_stem);
+  read("zero-init-residual", a.zero_init_residual);
+  read("outputs", a.outputs);
+  read("dropout", a.dropout);
+  read("file", a.file);
+  read("datasets", a.data.datasets);
+  read("num-camera", a.data.num_camera);
+  read("dg-labels", a.data.dg_labels);
+  read("split", a.data.split);
   // Runs made before --split could be told apart from its default stored
   // "train" for every format: for train, the same as not given.
   if (a.data.split == "train") a.data.split.clear();
-  read_if_present(o, "fake", a.data.fake);
-  read_if_present(o, "labels", a.data.labels);
-  read_if_present(o, "labels-dataset", a.data.labels_dataset);
-  read_if_present(o, "kind", a.kind);
-  read_if_present(o, "images", a.images);
-  read_if_present(o, "size", a.size);
-  read_if_present(o, "loss", a.loss);
-  read_if_present(o, "epochs", a.epochs);
-  read_if_present(o, "batch-size", a.batch_size);
-  read_if_present(o, "lr", a.lr);
-  read_if_present(o, "momentum", a.momentum);
-  read_if_present(o, "weight-decay", a.weight_decay);
-  read_if_present(o, "nesterov", a.nesterov);
-  read_if_present(o, "schedule", a.schedule);
-  read_if_present(o, "step-size", a.step_size);
-  read_if_present(o, "noise", a.noise);
-  read_if_present(o, "seed", a.seed);
-  read_if_present(o, "val-fraction", a.val_fraction);
-  read_if_present(o, "device", a.device);
-  read_if_present(o, "precision", a.precision);
-  read_if_present(o, "threads", a.threads);
-  read_if_present(o, "out", a.out);
-  read_if_present(o, "shard-epochs", a.shard_epochs);
-  read_if_present(o, "sync-bn", a.sync_bn);
-  read_if_present(o, "flip", a.flip);
-  read_if_present(o, "rot90", a.rot90);
-  read_if_present(o, "rotate", a.rotate);
-  read_if_present(o, "translate", a.translate);
-  read_if_present(o, "zoom", a.zoom);
-  read_if_present(o, "brightness", a.brightness);
-  read_if_present(o, "fill", a.fill);
-  read_if_present(o, "augment-validation", a.augment_validation);
+  read("fake", a.data.fake);
+  read("labels", a.data.labels);
+  read("labels-dataset", a.data.labels_dataset);
+  read("kind", a.kind);
+  read("images", a.images);
+  read("size", a.size);
+  read("loss", a.loss);
+  read("epochs", a.epochs);
+  read("batch-size", a.batch_size);
+  read("lr", a.lr);
+  read("momentum", a.momentum);
+  read("weight-decay", a.weight_decay);
+  read("nesterov", a.nesterov);
+  read("schedule", a.schedule);
+  read("step-size", a.step_size);
+  read("noise", a.noise);
+  read("seed", a.seed);
+  read("val-fraction", a.val_fraction);
+  read("device", a.device);
+  read("precision", a.precision);
+  read("threads", a.threads);
+  read("out", a.out);
+  read("shard-epochs", a.shard_epochs);
+  read("sync-bn", a.sync_bn);
+  read("flip", a.flip);
+  read("rot90", a.rot90);
+  read("rotate", a.rotate);
+  read("translate", a.translate);
+  read("zoom", a.zoom);
+  read("brightness", a.brightness);
+  read("fill", a.fill);
+  read("augment-validation", a.augment_validation);
   return a;
+}
+
+void check_model_name(const std::string& name, const std::string& what) {
+  std::string known;
+  for (const std::string& n : models::model_names()) {
+    if (n == name) return;
+    known += (known.empty() ? "" : ", ") + n;
+  }
+  throw Error(what + ": unknown model '" + excerpt(name) + "' (known: " + known + ")");
 }
 
 json model_to_json(const ModelSpec& spec, int64_t parameters) {
@@ -136,16 +196,17 @@ json model_to_json(const ModelSpec& spec, int64_t parameters) {
               {"dropout", o.dropout},        {"parameters", parameters}};
 }
 
-ModelSpec model_from_json(const json& j) {
-  const std::string what = "the checkpoint's model description";
-  if (!j.is_object()) throw Error(what + " is not a JSON object");
+ModelSpec model_from_json(const json& j, const std::string& what) {
+  if (!j.is_object()) throw Error(what + " is not a JSON object (" + json_excerpt(j) + ")");
   ModelSpec spec;
   spec.name = json_get<std::string>(j, "name", what);
+  check_model_name(spec.name, what);
   spec.options.in_channels = json_get<int64_t>(j, "in_channels", what);
   spec.options.outputs = json_get<int64_t>(j, "outputs", what);
   spec.options.image_size = json_get<int64_t>(j, "image_size", what);
   spec.options.small_input_stem = json_get<bool>(j, "small_input_stem", what);
   spec.options.dropout = json_get<double>(j, "dropout", what);
+  check_model_sizes(spec, what);
   return spec;
 }
 
@@ -159,18 +220,25 @@ json history_to_json(const std::vector<EpochMetrics>& history) {
   return all;
 }
 
-std::vector<EpochMetrics> history_from_json(const json& history) {
-  if (!history.is_array()) throw Error("the checkpoint's history is not a JSON array");
+std::vector<EpochMetrics> history_from_json(const json& history, const std::string& what) {
+  if (!history.is_array())
+    throw Error(what + " is not a JSON array (" + json_excerpt(history) + ")");
   std::vector<EpochMetrics> all;
-  for (const json& j : history) {
+  for (size_t i = 0; i < history.size(); ++i) {
+    const json& j = history[i];
+    const std::string entry = what + ": entry " + std::to_string(i + 1);
+    if (!j.is_object()) throw Error(entry + " is not a JSON object (" + json_excerpt(j) + ")");
     EpochMetrics m;
-    m.epoch = json_get<int64_t>(j, "epoch", "a history entry");
-    m.lr = json_get<double>(j, "lr", "a history entry");
-    m.train = metrics_from_json(j.value("train", json::object()));
-    m.validation = metrics_from_json(j.value("validation", json::object()));
+    m.epoch = json_get<int64_t>(j, "epoch", entry);
+    m.lr = json_get<double>(j, "lr", entry);
+    m.train = metrics_from_json(j.value("train", json::object()), entry + ", \"train\"");
+    m.validation =
+        metrics_from_json(j.value("validation", json::object()), entry + ", \"validation\"");
     all.push_back(m);
   }
   return all;
 }
+
+std::string json_excerpt(const json& value) { return excerpt(value.dump()); }
 
 }  // namespace astrocnn::cli

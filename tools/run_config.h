@@ -83,27 +83,42 @@ struct TrainArgs {
   bool sync_bn = false;
 };
 
+// The readers below take `what`, how their errors name the JSON they read,
+// file first, e.g. "checkpoint 'runs/x/best.h5': the model description in
+// /meta/config": a broken file is found by its name, not by a guess.
+
 // "options": every TrainArgs field under its long option name ("batch-size").
 // -f (and --fake, --labels) are stored as absolute paths, so a run resumes
 // from any directory.
 json options_to_json(const TrainArgs& args);
-// The inverse; keys that are missing keep their defaults.
-TrainArgs options_from_json(const json& options);
+// The inverse; keys that are missing keep their defaults. A number outside
+// the range its option takes on the command line (tools/option_checks.h) is
+// an Error: an edited file must not pass what the command line refuses.
+TrainArgs options_from_json(const json& options, const std::string& what);
 
 struct ModelSpec {
   std::string name;
   models::ModelOptions options;
 };
 json model_to_json(const ModelSpec& spec, int64_t parameters);
-ModelSpec model_from_json(const json& model);
+// Also checks what the model description gives: a model astrocnn has, image
+// sizes a data file may hold, --outputs' and --dropout's ranges.
+ModelSpec model_from_json(const json& model, const std::string& what);
+// Throws unless models::make_model knows `name`, the error naming `what`
+// ("--model") and listing the models.
+void check_model_name(const std::string& name, const std::string& what);
 
 // Per-epoch metrics and back; NaN is stored as null.
 json history_to_json(const std::vector<EpochMetrics>& history);
-std::vector<EpochMetrics> history_from_json(const json& history);
+std::vector<EpochMetrics> history_from_json(const json& history, const std::string& what);
 
 // The commit the binary was configured from ("unknown" outside a git checkout);
 // taken by CMake at configure time (`git describe --always --dirty`).
 std::string git_commit();
+
+// A JSON value as errors quote it: at most 60 characters of it, so that a
+// hostile file cannot make the one error line a megabyte long.
+std::string json_excerpt(const json& value);
 
 // Reads `key` of an object as T, or throws an Error naming `what` and the key.
 template <class T>
@@ -114,7 +129,7 @@ T json_get(const json& object, const std::string& key, const std::string& what) 
   try {
     return it->get<T>();
   } catch (const json::exception&) {
-    throw Error(what + ": \"" + key + "\" has the wrong type (" + it->dump() + ")");
+    throw Error(what + ": \"" + key + "\" has the wrong type (" + json_excerpt(*it) + ")");
   }
 }
 

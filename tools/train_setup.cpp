@@ -27,15 +27,6 @@ namespace fs = std::filesystem;
 const std::set<std::string> kResumeMayChange = {"out",     "resume", "epochs",
                                                  "threads", "device", "precision"};
 
-void check_model_name(const std::string& name) {
-  std::string known;
-  for (const std::string& n : models::model_names()) {
-    if (n == name) return;
-    known += (known.empty() ? "" : ", ") + n;
-  }
-  throw Error("--model: unknown model '" + name + "' (known: " + known + ")");
-}
-
 }  // namespace
 
 // runs/<model>-<date>-<time>, made unique with a suffix.
@@ -64,7 +55,11 @@ TrainArgs merge_resumed_options(const TrainArgs& given, const CLI::App& sub, con
                   checkpoint + " (" + before.dump() + "); a resumed run keeps its options " +
                   "(only --epochs, --threads, --device and --precision may change)");
   }
-  TrainArgs merged = options_from_json(stored_options);
+  const std::string what = checkpoint_config_part(checkpoint, "the run's options");
+  TrainArgs merged = options_from_json(stored_options, what);
+  // The run's values were not typed here (those given again equal them): an
+  // error in one names the file, before the command line's may override it.
+  parse_option(what.c_str(), [&] { check_option_names(merged); });
   merged.out = given.out;
   merged.resume = true;
   merged.trace = given.trace;
@@ -76,18 +71,26 @@ TrainArgs merge_resumed_options(const TrainArgs& given, const CLI::App& sub, con
   return merged;
 }
 
-// The options that need no data, checked before the data are made or read.
-// (Numeric ranges were checked when the command line was parsed,
-// tools/option_checks.cpp: --epochs, --batch-size, --val-fraction, -m, ...)
-TrainOptions check_options(const TrainArgs& a) {
-  check_model_name(a.model);
+void check_option_names(const TrainArgs& a) {
+  check_model_name(a.model, "--model");
   parse_option("--kind", [&] { return synth::parse_kind(a.kind); });
-  TrainOptions opt;
-  if (!a.loss.empty()) opt.loss = parse_option("--loss", [&] { return parse_loss(a.loss); });
+  if (!a.loss.empty()) parse_option("--loss", [&] { return parse_loss(a.loss); });
   ASTRO_CHECK(a.schedule == "constant" || a.schedule == "step" || a.schedule == "cosine",
               "--schedule: unknown learning-rate schedule '", a.schedule,
               "' (known: constant, step, cosine)");
   augment_options(a);  // checks the augmentation flags
+  ASTRO_CHECK(a.device == "cpu" || a.device == "cuda", "--device must be cpu or cuda, got '",
+              a.device, "'");
+  parse_option("--precision", [&] { return parse_precision(a.precision); });
+}
+
+// The options that need no data, checked before the data are made or read.
+// (Numeric ranges were checked when the command line was parsed,
+// tools/option_checks.cpp: --epochs, --batch-size, --val-fraction, -m, ...)
+TrainOptions check_options(const TrainArgs& a) {
+  check_option_names(a);
+  TrainOptions opt;
+  if (!a.loss.empty()) opt.loss = parse_loss(a.loss);
   check_trace_path(a);
   apply_threads(a.threads);
   opt.device = parse_device(a.device);
@@ -192,8 +195,9 @@ void check_same_data(const json& stored, const DataInfo& d, const std::string& c
                                                  {"height", d.height},
                                                  {"width", d.width},
                                                  {"label_width", d.label_width}};
+  const std::string what = checkpoint_config_part(checkpoint, "the run's data description");
   for (const auto& [key, value] : now) {
-    int64_t before = json_get<int64_t>(stored, key, "the run's data description in " + checkpoint);
+    int64_t before = json_get<int64_t>(stored, key, what);
     ASTRO_CHECK(value == before, "--resume: ", d.name, " has ", key, " = ", value, " but the run in ",
                 checkpoint, " trained on data with ", key, " = ", before);
   }
@@ -260,7 +264,8 @@ TrainingPlan plan_training(TrainArgs a, const CLI::App& sub, bool leader) {
   spec.options.small_input_stem = a.small_stem;
   spec.options.dropout = a.dropout;
   if (a.resume) {
-    spec = model_from_json(plan.stored["model"]);
+    spec = model_from_json(plan.stored["model"],
+                           checkpoint_config_part(plan.checkpoint, "the model description"));
     check_same_data(plan.stored["data"], info, plan.checkpoint);
     check_images_fit(info, spec, "checkpoint '" + plan.checkpoint + "'");
     check_labels_fit(info, spec, "checkpoint '" + plan.checkpoint + "'");

@@ -44,6 +44,11 @@ std::string default_run_directory(const std::string& model);
 TrainArgs merge_resumed_options(const TrainArgs& given, const CLI::App& sub,
                                 const json& stored_options, const std::string& checkpoint);
 
+// The options that name a value (--model, --kind, --loss, --schedule,
+// --fill, --device, --precision) and the augmentation's, checked without
+// side effects (no CUDA device is looked for, no thread count set).
+void check_option_names(const TrainArgs& a);
+
 // The options that need no data, checked before the data are made or read;
 // applies --threads and returns the trainer's options.
 TrainOptions check_options(const TrainArgs& a);

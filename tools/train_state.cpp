@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/philox.h"
 #include "models/train/sharding.h"
+#include "tools/checkpoint_model.h"
 #if defined(ASTROCNN_HAVE_HDF5)
 #include "io/hdf5/checkpoint.h"
 #include "io/hdf5/init_from.h"
@@ -22,7 +23,7 @@ std::optional<EpochInProgress> in_progress_from_json(const json& state, int64_t 
                                                      const std::string& checkpoint) {
   if (!state.contains("epoch_in_progress")) return std::nullopt;
   const json& j = state["epoch_in_progress"];
-  const std::string what = "the unfinished epoch in " + checkpoint;
+  const std::string what = checkpoint_config_part(checkpoint, "the unfinished epoch");
   EpochInProgress p;
   p.epoch = json_get<int64_t>(j, "epoch", what);
   p.steps = json_get<int64_t>(j, "steps", what);
@@ -55,9 +56,10 @@ RunState restore_state(const std::string& checkpoint, const json& stored, Module
 #if defined(ASTROCNN_HAVE_HDF5)
   CheckpointMeta meta = load_checkpoint(checkpoint, model, &sgd);
   const json& state = stored["state"];
-  const std::string what = "the training state in " + checkpoint;
+  const std::string what = checkpoint_config_part(checkpoint, "the training state");
   global_rng().set_offset(json_get<uint64_t>(state, "rng_offset", what));
-  s.history = history_from_json(json_get<json>(state, "history", what));
+  s.history = history_from_json(json_get<json>(state, "history", what),
+                                checkpoint_config_part(checkpoint, "the history"));
   s.best_epoch = state.value("best_epoch", int64_t{0});
   s.best_loss = state.contains("best_loss") && state["best_loss"].is_number()
                     ? state["best_loss"].get<double>()

@@ -34,6 +34,11 @@ expect_error 2 "\-\-num-camera: must be an integer in \[1, 14\], got '99'" -- tr
 expect_error 2 "\-\-gallery-count: must be an integer in \[1, 1024\], got '100000000'" -- \
   predict --checkpoint "$tmp/c.h5" -f "$tmp/d.h5" -o "$tmp/p.csv" --gallery-count 100000000
 expect_error 2 "\-\-merger-channels: must be an integer in \[1, 3\], got '7'" -- synth --merger-channels 7 -o "$tmp/x.h5"
+# In range but not a value: named as typed, not as the library's field (merger_channels).
+expect_error 2 "^astrocnn: error: \-\-merger-channels must be 1 (one band) or 3 (g, r, z), got 2$" -- \
+  synth --kind merger --merger-channels 2 -n 4 -o "$tmp/x.h5"
+expect_error 2 "\-\-lens-fraction: must be a number in \[0, 1\], got '2'" -- synth --kind lens --lens-fraction 2 -o "$tmp/x.h5"
+[ -e "$tmp/x.h5" ] && fail "a refused synth wrote its -o file"
 expect_error 2 "Could not convert: --epochs = many" -- train --epochs many
 expect_error 2 "\-\-out: the value is empty" -- train --out ''
 expect_error 2 "\-\-checkpoint: the value is empty" -- eval --checkpoint '' -f "$tmp/d.h5"
@@ -138,4 +143,54 @@ expect_error 2 "HDF5 file '$tmp/int.h5', object '/.*weight'.*holds integers but 
 cp -r "$run" "$tmp/run2" && cp "$tmp/nomomentum.h5" "$tmp/run2/checkpoint.h5"
 expect_error 2 "HDF5 file '$tmp/run2/checkpoint.h5', object '/optimizer/.*momentum_buffer'.*missing" -- \
   train --resume --out "$tmp/run2" --epochs 2
+
+# Damaged run descriptions (/meta/config): eval, predict and --resume name
+# the checkpoint, and leave it (and the run directory) as it was.
+"$py" - "$ckpt" "$tmp" <<'EOF'
+import sys, json, shutil, h5py
+src, d = sys.argv[1], sys.argv[2]
+def config(name, change):
+    shutil.copy(src, f"{d}/{name}")
+    with h5py.File(f"{d}/{name}", "r+") as f:
+        c = json.loads(f["meta"].attrs["config"])
+        change(c)
+        f["meta"].attrs["config"] = json.dumps(c)
+config("model42.h5", lambda c: c.update(model=42))
+config("noname.h5", lambda c: c["model"].pop("name"))
+config("labelsflag.h5", lambda c: c["data"].update(class_labels="yes"))
+config("threads.h5", lambda c: c["options"].update(threads=100000))
+shutil.copy(src, f"{d}/notjson.h5")
+with h5py.File(f"{d}/notjson.h5", "r+") as f: f["meta"].attrs["config"] = '{"model": {'
+EOF
+for bad in model42 noname threads; do
+  cp -r "$run" "$tmp/run_$bad" && cp "$tmp/$bad.h5" "$tmp/run_$bad/checkpoint.h5"
+done
+damaged() { md5sum "$tmp"/{model42,noname,labelsflag,notjson}.h5 "$tmp"/run_{model42,noname,threads}/*; }
+damaged >"$tmp/damaged.before"
+not_object="the model description in /meta/config is not a JSON object (42)"
+no_name="the model description in /meta/config has no \"name\""
+expect_error 2 "checkpoint '$tmp/model42.h5': $not_object" -- eval --checkpoint "$tmp/model42.h5" -f "$tmp/cls.h5"
+expect_error 2 "checkpoint '$tmp/model42.h5': $not_object" -- \
+  predict --checkpoint "$tmp/model42.h5" -f "$tmp/cls.h5" -o "$tmp/p.csv"
+expect_error 2 "checkpoint '$tmp/run_model42/checkpoint.h5': $not_object" -- \
+  train --resume --out "$tmp/run_model42" --epochs 2
+expect_error 2 "checkpoint '$tmp/noname.h5': $no_name" -- eval --checkpoint "$tmp/noname.h5" -f "$tmp/cls.h5"
+expect_error 2 "checkpoint '$tmp/noname.h5': $no_name" -- \
+  predict --checkpoint "$tmp/noname.h5" -f "$tmp/cls.h5" -o "$tmp/p.csv"
+expect_error 2 "checkpoint '$tmp/run_noname/checkpoint.h5': $no_name" -- \
+  train --resume --out "$tmp/run_noname" --epochs 2
+# A field of the wrong type: not an internal JSON error (exit 1). A stored
+# option out of its range: refused as on the command line (100000 threads
+# crashed the thread pool).
+expect_error 2 "checkpoint '$tmp/labelsflag.h5': \"/data/class_labels\" in /meta/config must be true or false, got \"yes\"" -- \
+  eval --checkpoint "$tmp/labelsflag.h5" -f "$tmp/cls.h5"
+expect_error 2 "checkpoint '$tmp/notjson.h5': /meta/config is not valid JSON" -- \
+  predict --checkpoint "$tmp/notjson.h5" -f "$tmp/cls.h5" -o "$tmp/p.csv"
+expect_error 2 "checkpoint '$tmp/run_threads/checkpoint.h5': the run's options in /meta/config: \"threads\" must be an integer in \[0, 1024\], got 100000" -- \
+  train --resume --out "$tmp/run_threads" --epochs 2
+[ -e "$tmp/p.csv" ] && fail "a failed predict wrote its -o file"
+damaged >"$tmp/damaged.after"
+cmp -s "$tmp/damaged.before" "$tmp/damaged.after" || \
+  fail "refusing a damaged checkpoint changed files: $(diff "$tmp/damaged.before" "$tmp/damaged.after")"
+ls "$tmp"/run_*/*.tmp >/dev/null 2>&1 && fail "temporary files left in a run directory"
 exit 0

@@ -78,8 +78,8 @@ awk -v a="$acc" -v b="$base" -v u="$auc" 'BEGIN { exit !(a != "" && b != "" && u
 
 # ---- bad values: one error line, exit 2, nothing written ----
 cp "$tmp/lens.h5" "$tmp/keep.h5"
-expect_error 2 "lens_fraction must be in \[0, 1\], got 1.5" -- synth --kind lens --lens-fraction 1.5 -n 4 -o "$tmp/keep.h5"
-expect_error 2 "lens_fraction must be in \[0, 1\], got -0.2" -- synth --kind lens --lens-fraction -0.2 -n 4 -o "$tmp/keep.h5"
+expect_error 2 "\-\-lens-fraction: must be a number in \[0, 1\], got '1.5'" -- synth --kind lens --lens-fraction 1.5 -n 4 -o "$tmp/keep.h5"
+expect_error 2 "\-\-lens-fraction: must be a number in \[0, 1\], got '-0.2'" -- synth --kind lens --lens-fraction -0.2 -n 4 -o "$tmp/keep.h5"
 expect_error 2 "lens-fraction" -- synth --kind lens --lens-fraction half -n 4 -o "$tmp/keep.h5"
 expect_error 2 "unknown kind \"lenses\"" -- synth --kind lenses -n 4 -o "$tmp/keep.h5"
 cmp -s "$tmp/lens.h5" "$tmp/keep.h5" || fail "a refused synth changed the existing output file"
