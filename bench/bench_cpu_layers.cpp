@@ -19,7 +19,7 @@
 
 #include "kernels/backend.h"
 #include "kernels/cpu/onednn_backend.h"
-#include "core/philox.h"
+#include "core/tensor/philox.h"
 
 namespace {
 

@@ -19,7 +19,7 @@
 #include <string>
 
 #include "core/optim.h"
-#include "core/philox.h"
+#include "core/tensor/philox.h"
 #include "kernels/precision.h"
 #include "models/models.h"
 #include "models/train/trainer.h"

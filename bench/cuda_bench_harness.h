@@ -20,9 +20,9 @@
 
 #include "bench/bench_timing.h"
 #include "bench/gpu_peak.h"
-#include "core/error.h"
-#include "core/philox.h"
-#include "core/tensor.h"
+#include "core/tensor/error.h"
+#include "core/tensor/philox.h"
+#include "core/tensor/tensor.h"
 #include "kernels/backend.h"
 #include "kernels/cuda/cuda_api.h"
 #include "kernels/cuda/cuda_check.h"

@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "core/autograd.h"
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "models/models.h"
 
 namespace astrocnn::bench {

@@ -108,4 +108,8 @@ void run_backward(const Tensor& root) {
   }
 }
 
+// Tensor::backward (declared in tensor.h) is autograd's entry point, so it
+// is defined here, above the kernels, and not with the tensor data.
+void Tensor::backward() const { run_backward(*this); }
+
 }  // namespace astrocnn

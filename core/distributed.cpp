@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "core/autograd.h"
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "core/ops.h"
 
 namespace astrocnn {

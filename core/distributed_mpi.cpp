@@ -20,7 +20,7 @@
 #include <thread>
 
 #include "core/distributed.h"
-#include "core/error.h"
+#include "core/tensor/error.h"
 
 namespace astrocnn {
 namespace {

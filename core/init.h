@@ -8,8 +8,8 @@
 #pragma once
 #include <cstdint>
 
-#include "core/philox.h"
-#include "core/tensor.h"
+#include "core/tensor/philox.h"
+#include "core/tensor/tensor.h"
 
 namespace astrocnn::init {
 

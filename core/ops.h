@@ -8,7 +8,7 @@
 #pragma once
 #include <cstdint>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 #include "kernels/params.h"
 
 namespace astrocnn::ops {

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "core/module.h"
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace astrocnn {
 

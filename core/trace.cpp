@@ -8,9 +8,6 @@
 #include <mutex>
 
 #include "kernels/backend.h"
-#if defined(ASTROCNN_HAVE_CUDA)
-#include "kernels/cuda/cuda_api.h"
-#endif
 
 namespace astrocnn::trace {
 
@@ -45,11 +42,7 @@ int thread_id(Recording& r) {
 }
 
 void wait_for_device(bool on_cuda) {
-#if defined(ASTROCNN_HAVE_CUDA)
-  if (on_cuda) cuda_synchronize();
-#else
-  (void)on_cuda;
-#endif
+  if (on_cuda) backend_for(Device::CUDA).synchronize();
 }
 
 double microseconds(Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }

@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <system_error>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 
 namespace astrocnn {
 

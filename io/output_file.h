@@ -30,7 +30,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 
 namespace astrocnn {
 

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 #include "kernels/params.h"
 #include "kernels/precision.h"
 
@@ -32,6 +32,10 @@ class Backend {
   // (kernels/precision.h). Every backend takes fp32; callers check the
   // others before setting them (the CLI's --precision does).
   virtual bool supports(Precision p) const { return p == Precision::FP32; }
+  // Waits until the work queued on this backend's device is done (a GPU
+  // backend's ops are asynchronous; the CPU's return when done). Timers
+  // above the kernels (core/trace.cpp) call it, never a runtime directly.
+  virtual void synchronize() {}
 
   // Every op, one virtual method each, from the op table (what each computes
   // is written there).

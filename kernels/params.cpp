@@ -1,6 +1,6 @@
 #include "kernels/params.h"
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 
 namespace astrocnn {
 

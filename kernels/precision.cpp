@@ -3,7 +3,7 @@
 #include <atomic>
 #include <cmath>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 
 namespace astrocnn {
 namespace {

@@ -24,7 +24,7 @@
 #include <cstring>
 #include <string>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace astrocnn {
 

@@ -1,7 +1,7 @@
 #include "layers/dropout.h"
 
 #include "core/ops.h"
-#include "core/philox.h"
+#include "core/tensor/philox.h"
 
 namespace astrocnn {
 

@@ -23,7 +23,7 @@
 // shape (64 gives 1x1, so 256 inputs). The 11x11 stride-4 stem and three
 // stride-2 pools need images of at least 63 pixels.
 // Initialisation: PyTorch's layer defaults, as torchvision.
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "layers/layers.h"
 #include "models/chain.h"
 #include "models/models.h"

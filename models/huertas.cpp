@@ -21,7 +21,7 @@
 // by Maxout(2), which takes the maximum over groups of 2 consecutive
 // features. So rows 2j and 2j+1 of fc1.weight (and entries 2j, 2j+1 of
 // fc1.bias) are the two linear pieces of maxout unit j, and likewise for fc2.
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "core/init.h"
 #include "layers/layers.h"
 #include "models/chain.h"

@@ -2,7 +2,7 @@
 // every model shares.
 #include <functional>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "models/models.h"
 
 namespace astrocnn::models {

@@ -1,4 +1,4 @@
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "layers/layers.h"
 #include "models/models.h"
 

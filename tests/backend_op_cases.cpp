@@ -9,9 +9,9 @@
 #include <map>
 #include <sstream>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "core/ops.h"
-#include "core/philox.h"
+#include "core/tensor/philox.h"
 
 namespace astrocnn::optest {
 

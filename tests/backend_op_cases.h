@@ -25,7 +25,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 #include "kernels/backend.h"
 
 namespace astrocnn::optest {

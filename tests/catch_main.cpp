@@ -15,7 +15,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "core/storage.h"
+#include "core/tensor/storage.h"
 #if defined(ASTROCNN_HAVE_ONEDNN)
 #include "kernels/cpu/onednn_backend.h"
 #endif

@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "core/storage.h"
+#include "core/tensor/storage.h"
 #include "kernels/cuda/cuda_api.h"
 
 namespace {

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "backend_op_cases.h"
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 #include "kernels/backend.h"
 #include "kernels/cuda/cuda_api.h"
 

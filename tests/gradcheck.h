@@ -14,8 +14,8 @@
 
 #include "core/autograd.h"
 #include "core/ops.h"
-#include "core/philox.h"
-#include "core/tensor.h"
+#include "core/tensor/philox.h"
+#include "core/tensor/tensor.h"
 
 namespace astrocnn::testing {
 

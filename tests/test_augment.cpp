@@ -11,7 +11,7 @@
 
 #include "core/autograd.h"
 #include "core/ops.h"
-#include "core/philox.h"
+#include "core/tensor/philox.h"
 #include "io/batches/augment.h"
 #include "io/batches/dataset.h"
 #include "models/models.h"

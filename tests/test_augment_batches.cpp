@@ -6,7 +6,7 @@
 #include <memory>
 #include <vector>
 
-#include "core/philox.h"
+#include "core/tensor/philox.h"
 #include "io/batches/augmented_batches.h"
 #include "io/batches/dataset.h"
 #include "models/models.h"

@@ -5,7 +5,7 @@
 
 #include "core/autograd.h"
 #include "core/ops.h"
-#include "core/philox.h"
+#include "core/tensor/philox.h"
 #include "gradcheck.h"
 #include "kernels/backend.h"
 

@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "core/ops.h"
-#include "core/philox.h"
+#include "core/tensor/philox.h"
 #include "gradcheck.h"
 
 using namespace astrocnn;

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "core/autograd.h"
-#include "core/philox.h"
+#include "core/tensor/philox.h"
 #include "io/hdf5/checkpoint.h"
 #include "io/hdf5/init_from.h"
 #include "models/models.h"

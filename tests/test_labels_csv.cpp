@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "io/readers/labels_csv.h"
 #include "io/readers/row_reader.h"
 #include "temp_dir.h"

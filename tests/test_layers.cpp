@@ -11,7 +11,7 @@
 
 #include "core/autograd.h"
 #include "core/init.h"
-#include "core/philox.h"
+#include "core/tensor/philox.h"
 #include "gradcheck.h"
 #include "layers/layers.h"
 #include "named_tensors.h"

@@ -19,7 +19,7 @@
 #include "core/init.h"
 #include "core/ops.h"
 #include "core/optim.h"
-#include "core/philox.h"
+#include "core/tensor/philox.h"
 #include "models/models.h"
 #include "named_tensors.h"
 

@@ -34,7 +34,7 @@
 
 #include "core/init.h"
 #include "core/optim.h"
-#include "core/philox.h"
+#include "core/tensor/philox.h"
 #include "kernels/backend.h"
 #include "kernels/precision.h"
 #include "models/models.h"

@@ -12,7 +12,7 @@
 #include "bench/gpu_peak.h"
 #include "bench/network_layers.h"
 #include "bench/recording_backend.h"
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "core/init.h"
 #include "core/ops.h"
 

@@ -8,8 +8,8 @@
 #include <cmath>
 #include <vector>
 
-#include "core/error.h"
-#include "core/tensor.h"
+#include "core/tensor/error.h"
+#include "core/tensor/tensor.h"
 #include "io/batches/augment.h"
 #include "models/train/orientation_metrics.h"
 

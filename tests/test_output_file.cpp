@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "io/output_file.h"
 #include "temp_dir.h"
 

@@ -10,7 +10,7 @@
 
 #include "core/ops.h"
 #include "core/optim.h"
-#include "core/philox.h"
+#include "core/tensor/philox.h"
 #include "gradcheck.h"
 #include "layers/layers.h"
 

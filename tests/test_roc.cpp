@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "models/train/roc.h"
 
 using namespace astrocnn;

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "core/optim.h"
-#include "core/philox.h"
+#include "core/tensor/philox.h"
 #include "core/trace.h"
 #include "io/batches/dataset.h"
 #include "io/output_file.h"

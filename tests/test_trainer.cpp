@@ -5,7 +5,7 @@
 #include <cmath>
 #include <regex>
 
-#include "core/philox.h"
+#include "core/tensor/philox.h"
 #include "io/synth/synthetic.h"
 #include "layers/activation.h"
 #include "layers/conv2d.h"

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "core/distributed.h"
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "tools/commands.h"
 #include "tools/option_checks.h"
 

@@ -2,7 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "io/batches/augmented_batches.h"
 #include "io/output_file.h"
 #include "models/train/sharding.h"

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "core/error.h"
-#include "core/philox.h"
+#include "core/tensor/error.h"
+#include "core/tensor/philox.h"
 #include "tools/commands.h"
 #if defined(ASTROCNN_HAVE_HDF5)
 #include "io/hdf5/checkpoint.h"

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/autograd.h"
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "core/ops.h"
 #include "io/batches/augment.h"
 #include "models/train/orientation_metrics.h"

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "core/ops.h"
 #include "io/output_file.h"
 #include "models/train/orientation_metrics.h"

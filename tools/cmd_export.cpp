@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "io/output_file.h"
 #include "tools/checkpoint_model.h"
 #include "tools/commands.h"

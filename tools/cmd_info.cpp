@@ -8,7 +8,7 @@
 #include <string>
 #include <thread>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "kernels/backend.h"
 #include "models/models.h"
 #include "tools/commands.h"

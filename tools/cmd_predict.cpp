@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "io/output_file.h"
 #include "models/train/orientation_metrics.h"
 #include "tools/checkpoint_on_data.h"

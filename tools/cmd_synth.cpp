@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "io/output_file.h"
 #include "io/synth/synthetic.h"
 #include "tools/commands.h"

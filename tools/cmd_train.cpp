@@ -32,8 +32,8 @@
 #include <thread>
 
 #include "core/distributed.h"
-#include "core/error.h"
-#include "core/philox.h"
+#include "core/tensor/error.h"
+#include "core/tensor/philox.h"
 #include "models/models.h"
 #include "models/train/trainer.h"
 #include "tools/batch_options.h"

@@ -6,8 +6,8 @@
 #include <functional>
 #include <string>
 
-#include "core/error.h"
-#include "core/tensor.h"
+#include "core/tensor/error.h"
+#include "core/tensor/tensor.h"
 #include "kernels/precision.h"
 
 namespace CLI { class App; }

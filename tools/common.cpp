@@ -1,7 +1,7 @@
 // Helpers the subcommands share (declared in tools/commands.h).
 #include <string>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "kernels/backend.h"
 #include "tools/commands.h"
 #if defined(ASTROCNN_HAVE_ONEDNN)

@@ -8,7 +8,7 @@
 #include <numeric>
 #include <sstream>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "io/batches/dataset.h"
 #include "io/batches/streaming_iterator.h"
 #include "tools/commands.h"

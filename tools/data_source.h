@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 #include "io/readers/data_files.h"
 #include "io/synth/synthetic.h"
 #include "io/batches/batch_source.h"

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "tools/plot.h"
 #include "tools/plot_canvas.h"
 

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "tools/plot.h"
 #include "tools/plot_canvas.h"
 

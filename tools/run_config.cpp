@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <limits>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "tools/option_checks.h"
 
 #ifndef ASTROCNN_GIT_COMMIT

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <system_error>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 
 namespace astrocnn::cli {
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <thread>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 
 namespace astrocnn::cli {
 

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <limits>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "kernels/backend.h"
 #include "tools/commands.h"
 #include "tools/plot.h"

@@ -7,7 +7,7 @@
 #include <set>
 #include <utility>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "io/synth/synthetic.h"
 #include "models/models.h"
 #include "models/train/orientation_metrics.h"

@@ -2,8 +2,8 @@
 
 #include <filesystem>
 
-#include "core/error.h"
-#include "core/philox.h"
+#include "core/tensor/error.h"
+#include "core/tensor/philox.h"
 #include "models/train/sharding.h"
 #include "tools/checkpoint_model.h"
 #if defined(ASTROCNN_HAVE_HDF5)

@@ -11,7 +11,7 @@
 #include <sstream>
 #include <vector>
 
-#include "core/philox.h"
+#include "core/tensor/philox.h"
 #include "io/batches/dataset.h"
 
 namespace astrocnn::augment {

@@ -26,7 +26,7 @@
 #include <functional>
 #include <string>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace astrocnn::augment {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "core/trace.h"
 
 namespace astrocnn {

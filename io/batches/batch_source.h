@@ -12,7 +12,7 @@
 #include <memory>
 #include <utility>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 
 namespace astrocnn {
 

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <numeric>
 
-#include "core/philox.h"
+#include "core/tensor/philox.h"
 
 namespace astrocnn {
 

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <numeric>
 
-#include "core/philox.h"
+#include "core/tensor/philox.h"
 #include "io/batches/dataset.h"
 
 namespace astrocnn {

@@ -26,7 +26,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 #include "io/batches/bounded_queue.h"
 #include "io/readers/row_reader.h"
 

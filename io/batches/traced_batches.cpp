@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "io/output_file.h"
 
 namespace astrocnn {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 #include "io/hdf5/h5_handle.h"
 
 namespace astrocnn::h5 {

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 #include "io/batches/dataset.h"
 #include "io/readers/row_reader.h"
 

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "io/output_file.h"
 
 namespace astrocnn::h5 {

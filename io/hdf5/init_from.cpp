@@ -3,7 +3,7 @@
 #include <optional>
 #include <set>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 
 namespace astrocnn {
 

@@ -9,7 +9,7 @@
 #include <exception>
 #include <initializer_list>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 
 namespace astrocnn {
 

@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "io/readers/row_reader.h"
 
 namespace astrocnn {

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/philox.h"
+#include "core/tensor/philox.h"
 #include "io/synth/galaxy_profiles.h"
 #include "io/synth/lens_model.h"
 #include "io/synth/synthetic.h"

@@ -7,7 +7,7 @@
 #include <exception>
 #include <thread>
 
-#include "core/philox.h"
+#include "core/tensor/philox.h"
 #include "io/synth/synth_scene.h"
 
 namespace astrocnn::synth {

@@ -17,7 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 #include "kernels/precision.h"
 
 namespace astrocnn::cpu {

@@ -1,5 +1,5 @@
 // Inverted dropout: a plain loop over contiguous float32, on every thread.
-#include "core/philox.h"
+#include "core/tensor/philox.h"
 #include "kernels/cpu/dnnl_context.h"
 #include "kernels/cpu/onednn_backend.h"
 

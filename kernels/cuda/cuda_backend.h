@@ -14,6 +14,7 @@ class CudaBackend final : public Backend {
  public:
   std::string name() const override { return "cuda"; }
   Device device() const override { return Device::CUDA; }
+  void synchronize() override { cuda_synchronize(); }
 
   // Every op of the table, defined in this directory's .cu file for its family.
 #define ASTROCNN_BACKEND_OP(name, params) void name params override;

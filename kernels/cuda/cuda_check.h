@@ -9,7 +9,7 @@
 
 #include <string>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 
 namespace astrocnn::cuda_detail {
 

@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 #include "kernels/cuda/cuda_check.h"
 
 namespace astrocnn::cuda {

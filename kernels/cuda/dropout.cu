@@ -3,7 +3,7 @@
 // kept when philox::uniform(seed, offset + i) >= p -- the same float uniform
 // from core/philox.h, compared in double -- and then scaled by
 // float(1 / (1 - p)), computed once on the host exactly as the reference does.
-#include "core/philox.h"
+#include "core/tensor/philox.h"
 #include "kernels/cuda/cuda_backend.h"
 #include "kernels/cuda/cuda_common.cuh"
 

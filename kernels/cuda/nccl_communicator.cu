@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "core/distributed.h"
-#include "core/error.h"
+#include "core/tensor/communicator.h"
+#include "core/tensor/error.h"
 #include "kernels/cuda/cuda_api.h"
 #include "kernels/cuda/cuda_check.h"
 

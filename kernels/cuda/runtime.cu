@@ -17,7 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/storage.h"
+#include "core/tensor/storage.h"
 #include "kernels/cuda/cuda_backend.h"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/cuda_common.cuh"

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 
 namespace astrocnn::cuda {
 

@@ -7,7 +7,7 @@
 // (seed, offset + i), never on loop order or thread layout, which is what lets
 // the CUDA kernel reproduce the mask bit for bit: it must compare the same
 // float uniform against p in double precision and use the same T-rounded scale.
-#include "core/philox.h"
+#include "core/tensor/philox.h"
 #include "kernels/reference/reference_backend.h"
 
 namespace astrocnn {

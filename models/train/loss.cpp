@@ -1,7 +1,7 @@
 // The losses a network trains with, by name (models/train/loss.h).
 #include "models/train/loss.h"
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 #include "core/ops.h"
 
 namespace astrocnn {

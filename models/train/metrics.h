@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "core/distributed.h"
-#include "core/tensor.h"
+#include "core/tensor/tensor.h"
 #include "models/train/loss.h"
 
 namespace astrocnn {

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <numeric>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 
 namespace astrocnn::orientation {
 

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "core/error.h"
-#include "core/philox.h"
+#include "core/tensor/error.h"
+#include "core/tensor/philox.h"
 #include "io/batches/dataset.h"
 
 namespace astrocnn {

@@ -1,11 +1,11 @@
-#include "core/storage.h"
+#include "core/tensor/storage.h"
 
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 
-#include "core/error.h"
+#include "core/tensor/error.h"
 
 namespace astrocnn {
 namespace {

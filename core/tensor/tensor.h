@@ -10,15 +10,17 @@
 #include <string>
 #include <vector>
 
-#include "core/dtype.h"
-#include "core/error.h"
-#include "core/storage.h"
+#include "core/tensor/dtype.h"
+#include "core/tensor/error.h"
+#include "core/tensor/storage.h"
 
 namespace astrocnn {
 
 using Shape = std::vector<int64_t>;
 std::string shape_str(const Shape& s);
 int64_t shape_numel(const Shape& s);
+// Row-major strides of a contiguous tensor of shape s, in elements.
+Shape contiguous_strides(const Shape& s);
 
 struct Node;  // core/autograd.h
 
@@ -79,6 +81,7 @@ class Tensor {
   void copy_from(const Tensor& src);  // same shape and dtype; any devices
 
   // ---- views (recorded by autograd) ----
+  // Views that autograd sees as ops: defined in core/ops/view.cpp.
   Tensor reshape(const Shape& shape) const;  // one dimension may be -1
   Tensor flatten(int64_t start_dim = 1) const;
 
@@ -89,7 +92,7 @@ class Tensor {
   void zero_grad() { impl().grad.reset(); }
   bool is_leaf() const { return impl().grad_fn == nullptr; }
   std::shared_ptr<Node> grad_fn() const { return impl().grad_fn; }
-  void backward() const;  // from a one-element tensor; see core/autograd.h
+  void backward() const;  // from a one-element tensor; defined in core/autograd.cpp
 
   TensorImpl& impl() const;
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }

@@ -1,4 +1,4 @@
-#include "core/philox.h"
+#include "core/tensor/philox.h"
 
 namespace astrocnn {
 

@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <memory>
 
-#include "core/dtype.h"
+#include "core/tensor/dtype.h"
 
 namespace astrocnn {
 
