@@ -2,11 +2,16 @@
 // (kernels/backend_ops.inc) has cases here, and a backend passes an op when
 // every case gives what the reference backend gives on the same inputs.
 //
-// tests/test_backend_ops.cpp runs the cases on the oneDNN backend and
-// tests/cuda_test_backend_ops.cpp on the CUDA backend, one Catch2 test case
-// per op, generated from the op table, so a new op without a case fails and
-// says where to add one. An op a backend does not implement (it throws
-// NotImplemented) is reported as SKIP, not as a pass or a failure.
+// One table, two modes so far (ggml's test-backend-ops has three):
+// - test: tests/test_backend_ops.cpp runs the cases on the oneDNN backend and
+//   tests/cuda_test_backend_ops.cpp on the CUDA backend, one Catch2 test case
+//   per op, generated from the op table, so a new op without a case fails and
+//   says where to add one (the checks: backend_op_checks.cpp). An op a
+//   backend does not implement (it throws NotImplemented) is reported as
+//   SKIP, not as a pass or a failure.
+// - perf: bench/bench_backend_ops.cpp times every case on every backend
+//   (time per call, and GFLOP/s where a case counts its flops).
+// The gradient checks (tests/gradcheck.h) still keep their own shapes.
 //
 // The rules, the same for every backend:
 // - Inputs are float32 random values (int64 for class labels) made on the
@@ -63,10 +68,20 @@ struct OpCase {
   std::vector<Output> outputs;
   std::function<void(Backend&, const Tensors& in, Tensors& out)> run;
   Tolerance tolerance = kFloat32;
+  double flops = 0;  // floating-point operations, where counted (convolutions, dense)
 };
 
 // Every case, for every op.
 const std::vector<OpCase>& all_op_cases();
+
+// The case's inputs and outputs on `backend`'s device, the outputs NaN (or
+// their initial contents): what c.run takes.
+struct CaseTensors {
+  Tensors in, out;
+};
+CaseTensors prepare_case(const Backend& backend, const OpCase& c);
+// Runs the case on `backend`; the outputs come back on the CPU.
+Tensors run_case(Backend& backend, const OpCase& c);
 
 // Runs each case of `op` on `backend` and on the reference backend and
 // CHECKs the outputs (Catch2 assertions; a missing op is a WARN "SKIP").
