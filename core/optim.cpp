@@ -58,13 +58,7 @@ void SGD::step() {
                     grad.device() == s.param.device(),
                 "SGD: gradient ", grad.str(), " does not match parameter '", s.name, "' ",
                 s.param.str());
-    SgdParams p;
-    p.lr = options_.lr;
-    p.momentum = options_.momentum;
-    p.dampening = options_.dampening;
-    p.weight_decay = options_.weight_decay;
-    p.nesterov = options_.nesterov;
-    p.first_step = !s.velocity.defined();
+    const SgdParams p{options_, /*first_step=*/!s.velocity.defined()};
     if (options_.momentum != 0) {
       if (!s.velocity.defined())
         s.velocity = Tensor::empty(s.param.shape(), s.param.dtype(), s.param.device());

@@ -7,18 +7,9 @@
 
 #include "core/module.h"
 #include "core/tensor/tensor.h"
+#include "kernels/params.h"  // SgdOptions: the hyper-parameters, and the update they define
 
 namespace astrocnn {
-
-// Hyper-parameters of torch.optim.SGD, with its defaults (but a concrete lr).
-// The update itself is spelled out in kernels/params.h (SgdParams).
-struct SgdOptions {
-  double lr = 0.01;
-  double momentum = 0.0;
-  double dampening = 0.0;
-  double weight_decay = 0.0;  // L2 penalty folded into the gradient
-  bool nesterov = false;      // needs momentum > 0 and dampening == 0, as in PyTorch
-};
 
 class SGD {
  public:

@@ -78,17 +78,22 @@ struct BatchNormParams {
   bool use_batch_stats = true;
 };
 
-// One SGD step (PyTorch's torch.optim.SGD semantics):
+// The hyper-parameters of SGD (PyTorch's torch.optim.SGD), with PyTorch's
+// defaults (but a concrete lr): what the optimiser (core/optim.h) is given.
+struct SgdOptions {
+  double lr = 0.01;
+  double momentum = 0.0;
+  double dampening = 0.0;
+  double weight_decay = 0.0;  // L2 penalty folded into the gradient
+  bool nesterov = false;      // needs momentum > 0 and dampening == 0, as in PyTorch
+};
+
+// One SGD step on one parameter, what every backend's sgd_update computes:
 //   d = grad + weight_decay * param
 //   v = momentum * v + (1 - dampening) * d      (v = d on the first step)
 //   d = nesterov ? d + momentum * v : v         (when momentum != 0)
 //   param -= lr * d
-struct SgdParams {
-  double lr = 0.01;
-  double momentum = 0.0;
-  double dampening = 0.0;
-  double weight_decay = 0.0;
-  bool nesterov = false;
+struct SgdParams : SgdOptions {
   bool first_step = true;  // velocity is initialised from d, not decayed
 };
 
