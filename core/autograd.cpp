@@ -44,14 +44,13 @@ void accumulate_grad(std::shared_ptr<TensorImpl>& acc, const Tensor& g) {
   acc = sum.impl_ptr();
 }
 
-void run_backward(const Tensor& root) {
-  ASTRO_CHECK(root.numel() == 1, "backward() needs a one-element (scalar) tensor, got ", root.str());
-  ASTRO_CHECK(root.requires_grad(), "backward() on a tensor that does not require grad");
-  NoGradGuard no_grad;  // backward computations are not themselves recorded
-  trace::Scope trace_backward("backward");
+namespace {
 
-  // Topological order of the tensors that have a grad_fn (iterative DFS, so
-  // deep ResNets do not overflow the stack).
+// The tensors of root's graph that have a grad_fn, each after every tensor
+// it was computed from (root last; empty when root has no grad_fn). An
+// iterative depth-first search, so that deep ResNets do not overflow the
+// stack.
+std::vector<std::shared_ptr<TensorImpl>> graph_order(const Tensor& root) {
   std::vector<std::shared_ptr<TensorImpl>> order;
   std::unordered_set<TensorImpl*> seen;
   struct Frame { std::shared_ptr<TensorImpl> t; size_t next; };
@@ -70,6 +69,18 @@ void run_backward(const Tensor& root) {
       stack.pop_back();
     }
   }
+  return order;
+}
+
+}  // namespace
+
+void run_backward(const Tensor& root) {
+  ASTRO_CHECK(root.numel() == 1, "backward() needs a one-element (scalar) tensor, got ", root.str());
+  ASTRO_CHECK(root.requires_grad(), "backward() on a tensor that does not require grad");
+  NoGradGuard no_grad;  // backward computations are not themselves recorded
+  trace::Scope trace_backward("backward");
+
+  const std::vector<std::shared_ptr<TensorImpl>> order = graph_order(root);
 
   std::unordered_map<TensorImpl*, std::shared_ptr<TensorImpl>> grads;
   Tensor seed = Tensor::full(root.shape(), 1.0, root.dtype(), root.device());

@@ -242,6 +242,32 @@ void print_angle_errors(const orientation::OrientationErrors& e) {
               e.constant.mean_deg, e.constant.median_deg, e.constant_deg);
 }
 
+// The accuracy, the base rate and the per-class figures (when the labels
+// are classes or vote fractions), and with two classes (`ranked`) the ROC
+// curve of the kept predictions, which it returns for the plots.
+std::optional<roc::Curve> print_class_metrics(const Metrics& m, const CheckpointOnData& run, bool ranked,
+                                              const std::vector<double>& predicted,
+                                              const std::vector<double>& truth) {
+  if (std::isnan(m.accuracy)) {
+    std::printf("accuracy: not defined (the labels are not classes or vote fractions)\n");
+    return std::nullopt;
+  }
+  int64_t correct = 0;
+  for (size_t c = 0; c < m.confusion.size(); ++c) correct += m.confusion[c][c];
+  std::printf("accuracy: %.2f%% (%lld of %lld)%s\n", 100 * m.accuracy, static_cast<long long>(correct),
+              static_cast<long long>(m.samples),
+              run.info().class_labels ? "" : " (argmax of the outputs against argmax of the vote fractions)");
+  const std::vector<std::string> names = run.class_names(m.confusion.size());
+  print_base_rate(m, names);
+  std::optional<roc::Curve> curve;
+  if (ranked) {
+    curve = roc_of_class_1(m, predicted, truth);
+    print_roc(curve, m, names);
+  }
+  print_classes(m, names);
+  return curve;
+}
+
 int run_eval(const EvalArgs& a) {
   if (!a.plots.empty()) check_plot_outputs(a);
   CheckpointOnData run = open_checkpoint_on_data(a.run);
@@ -277,23 +303,7 @@ int run_eval(const EvalArgs& a) {
   std::printf("loss (%s): %.6f\n", loss_name(loss), m.loss);
   std::printf("rmse: %.6f%s\n", m.rmse,
               info.class_labels ? " (softmax probabilities against one-hot labels)" : "");
-  std::optional<roc::Curve> curve;
-  if (std::isnan(m.accuracy)) {
-    std::printf("accuracy: not defined (the labels are not classes or vote fractions)\n");
-  } else {
-    int64_t correct = 0;
-    for (size_t c = 0; c < m.confusion.size(); ++c) correct += m.confusion[c][c];
-    std::printf("accuracy: %.2f%% (%lld of %lld)%s\n", 100 * m.accuracy, static_cast<long long>(correct),
-                static_cast<long long>(m.samples),
-                info.class_labels ? "" : " (argmax of the outputs against argmax of the vote fractions)");
-    const std::vector<std::string> names = run.class_names(m.confusion.size());
-    print_base_rate(m, names);
-    if (ranked) {
-      curve = roc_of_class_1(m, predicted, truth);
-      print_roc(curve, m, names);
-    }
-    print_classes(m, names);
-  }
+  const std::optional<roc::Curve> curve = print_class_metrics(m, run, ranked, predicted, truth);
   std::optional<orientation::OrientationErrors> angle_errors;
   if (angles) {
     angle_errors = orientation::orientation_errors(predicted, truth);

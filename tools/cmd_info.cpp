@@ -65,6 +65,63 @@ int print_model_state_dict(const ModelSpec& spec) {
   return 0;
 }
 
+// `info`: the version, what this build has, the CPU and the GPUs.
+int print_build_info() {
+  std::printf("astrocnn %s\n", ASTROCNN_VERSION);
+  std::printf("cpu:       %s\n", cpu_description().c_str());
+  std::printf("backends:  reference (always)\n");
+#if defined(ASTROCNN_HAVE_ONEDNN)
+  std::printf("           cpu-onednn (oneDNN %s, %d threads, %s code path%s)%s\n",
+              onednn_version().c_str(), cpu_threads(), cpu_isa_name().c_str(),
+              cpu_isa_cap().empty() ? "" : (", capped by " + cpu_isa_cap()).c_str(),
+              reference_backend_forced() ? " -- overridden: ASTROCNN_BACKEND=reference" : " -- default on the CPU");
+#else
+  std::printf("           cpu-onednn: not built (oneDNN was not found at configure time)\n");
+#endif
+#if defined(ASTROCNN_HAVE_CUDA)
+  std::printf("           cuda: %s\n", cuda_device_summary().c_str());
+#else
+  std::printf("           cuda: not built (nvcc was not found at configure time)\n");
+#endif
+  std::printf("cpu ops run on: %s\n", backend_for(Device::CPU).name().c_str());
+  // Our own code is compiled for the baseline x86-64 unless ASTROCNN_MARCH
+  // says otherwise; oneDNN picks its kernels at run time either way.
+  std::printf("build:     %s\n", std::string(ASTROCNN_MARCH_FLAG).empty()
+                                      ? "portable (no -march: runs on any x86-64)"
+                                      : ("-march=" + std::string(ASTROCNN_MARCH_FLAG) +
+                                         " (runs only on CPUs with that ISA)").c_str());
+#if defined(ASTROCNN_HAVE_HDF5)
+  std::printf("hdf5:      yes (data files, checkpoints)\n");
+#else
+  std::printf("hdf5:      no (built without HDF5: only built-in data, no checkpoints)\n");
+#endif
+#if defined(ASTROCNN_HAVE_FITS)
+  std::printf("fits:      yes (directories of FITS images, cfitsio)\n");
+#else
+  std::printf("fits:      no (built without cfitsio)\n");
+#endif
+#if defined(ASTROCNN_HAVE_MPI) && defined(ASTROCNN_HAVE_NCCL)
+  std::printf("mpi:       yes (mpirun -np N astrocnn train ...; NCCL between GPUs)\n");
+#elif defined(ASTROCNN_HAVE_MPI)
+  std::printf("mpi:       yes (mpirun -np N astrocnn train ...; no NCCL)\n");
+#else
+  std::printf("mpi:       no (built without MPI: one process)\n");
+#endif
+#if defined(ASTROCNN_HAVE_ONNX)
+  std::printf("onnx:      yes (astrocnn export, opset %lld; %s)\n",
+              static_cast<long long>(kOnnxOpset), onnx_library_versions().c_str());
+#else
+  std::printf("onnx:      no (built without libonnx-dev: no astrocnn export)\n");
+#endif
+#if defined(ASTROCNN_HAVE_CAIRO)
+  std::printf("plots:     curves.png, eval --plots, predict --gallery (cairo)\n");
+#else
+  std::printf("plots:     none (built without cairo)\n");
+#endif
+  std::printf("commit:    %s\n", git_commit().c_str());
+  return 0;
+}
+
 }  // namespace
 
 Command add_info_command(CLI::App& app) {
@@ -84,59 +141,7 @@ Command add_info_command(CLI::App& app) {
   sub->add_flag("--small-stem", spec->options.small_input_stem, "with --model: ResNets' 3x3 stem");
   return {sub, [spec] {
     if (!spec->name.empty()) return print_model_state_dict(*spec);
-    std::printf("astrocnn %s\n", ASTROCNN_VERSION);
-    std::printf("cpu:       %s\n", cpu_description().c_str());
-    std::printf("backends:  reference (always)\n");
-#if defined(ASTROCNN_HAVE_ONEDNN)
-    std::printf("           cpu-onednn (oneDNN %s, %d threads, %s code path%s)%s\n",
-                onednn_version().c_str(), cpu_threads(), cpu_isa_name().c_str(),
-                cpu_isa_cap().empty() ? "" : (", capped by " + cpu_isa_cap()).c_str(),
-                reference_backend_forced() ? " -- overridden: ASTROCNN_BACKEND=reference" : " -- default on the CPU");
-#else
-    std::printf("           cpu-onednn: not built (oneDNN was not found at configure time)\n");
-#endif
-#if defined(ASTROCNN_HAVE_CUDA)
-    std::printf("           cuda: %s\n", cuda_device_summary().c_str());
-#else
-    std::printf("           cuda: not built (nvcc was not found at configure time)\n");
-#endif
-    std::printf("cpu ops run on: %s\n", backend_for(Device::CPU).name().c_str());
-    // Our own code is compiled for the baseline x86-64 unless ASTROCNN_MARCH
-    // says otherwise; oneDNN picks its kernels at run time either way.
-    std::printf("build:     %s\n", std::string(ASTROCNN_MARCH_FLAG).empty()
-                                        ? "portable (no -march: runs on any x86-64)"
-                                        : ("-march=" + std::string(ASTROCNN_MARCH_FLAG) +
-                                           " (runs only on CPUs with that ISA)").c_str());
-#if defined(ASTROCNN_HAVE_HDF5)
-    std::printf("hdf5:      yes (data files, checkpoints)\n");
-#else
-    std::printf("hdf5:      no (built without HDF5: only built-in data, no checkpoints)\n");
-#endif
-#if defined(ASTROCNN_HAVE_FITS)
-    std::printf("fits:      yes (directories of FITS images, cfitsio)\n");
-#else
-    std::printf("fits:      no (built without cfitsio)\n");
-#endif
-#if defined(ASTROCNN_HAVE_MPI) && defined(ASTROCNN_HAVE_NCCL)
-    std::printf("mpi:       yes (mpirun -np N astrocnn train ...; NCCL between GPUs)\n");
-#elif defined(ASTROCNN_HAVE_MPI)
-    std::printf("mpi:       yes (mpirun -np N astrocnn train ...; no NCCL)\n");
-#else
-    std::printf("mpi:       no (built without MPI: one process)\n");
-#endif
-#if defined(ASTROCNN_HAVE_ONNX)
-    std::printf("onnx:      yes (astrocnn export, opset %lld; %s)\n",
-                static_cast<long long>(kOnnxOpset), onnx_library_versions().c_str());
-#else
-    std::printf("onnx:      no (built without libonnx-dev: no astrocnn export)\n");
-#endif
-#if defined(ASTROCNN_HAVE_CAIRO)
-    std::printf("plots:     curves.png, eval --plots, predict --gallery (cairo)\n");
-#else
-    std::printf("plots:     none (built without cairo)\n");
-#endif
-    std::printf("commit:    %s\n", git_commit().c_str());
-    return 0;
+    return print_build_info();
   }};
 }
 

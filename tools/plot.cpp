@@ -37,28 +37,16 @@ struct Panel {
   std::vector<Series> series;
 };
 
-// Draws one panel in the box (x0, y0, w, h), epochs 1..max_epoch on x.
-void draw_panel(cairo_t* cr, const Panel& p, double x0, double y0, double w, double h,
-                int64_t max_epoch) {
-  double lo = INFINITY, hi = -INFINITY;
-  for (const Series& s : p.series)
-    for (double v : s.y)
-      if (std::isfinite(v)) lo = std::min(lo, v * p.y_scale), hi = std::max(hi, v * p.y_scale);
-  AxesStyle style;
-  style.title = p.title;
-  style.x_label = "epoch";
-  style.y_label = p.y_label;
-  style.integer_x = true;
-  const Axes axes = draw_axes(cr, x0, y0, w, h, 1, std::max<int64_t>(max_epoch, 2), lo, hi, style);
-  const double left = axes.left, right = axes.right, top = axes.top, bottom = axes.bottom;
+const double kDash[] = {7, 4};  // the validation curves' dashes
 
-  // The curves: a line through the defined points, and a dot on each.
-  double dash[] = {7, 4};
+// The panel's curves: a line through the defined points, and a dot on each.
+// Returns the series that have any point, for the legend.
+std::vector<const Series*> draw_curves(cairo_t* cr, const Panel& p, const Axes& axes) {
   std::vector<const Series*> drawn;
   for (const Series& s : p.series) {
     set_colour(cr, s.colour);
     cairo_set_line_width(cr, 2);
-    cairo_set_dash(cr, dash, s.dashed ? 2 : 0, 0);
+    cairo_set_dash(cr, kDash, s.dashed ? 2 : 0, 0);
     bool pen_down = false;
     for (size_t i = 0; i < s.x.size(); ++i) {
       if (!std::isfinite(s.y[i])) {
@@ -80,28 +68,40 @@ void draw_panel(cairo_t* cr, const Panel& p, double x0, double y0, double w, dou
     if (std::any_of(s.y.begin(), s.y.end(), [](double v) { return std::isfinite(v); }))
       drawn.push_back(&s);
   }
-  if (drawn.empty()) return;
+  return drawn;
+}
 
-  // The legend, on white, in the corner of the frame that hides fewest points.
+// How many points of the `drawn` curves the box (box_x, box_y, box_w,
+// box_h) would hide, counted along the lines (ten per segment), so that a
+// box over a line counts too.
+int points_hidden(const Panel& p, const Axes& axes, const std::vector<const Series*>& drawn,
+                  double box_x, double box_y, double box_w, double box_h) {
+  int hidden = 0;
+  for (const Series* s : drawn)
+    for (size_t i = 0; i < s->x.size(); ++i) {
+      if (!std::isfinite(s->y[i])) continue;
+      const bool joined = i + 1 < s->x.size() && std::isfinite(s->y[i + 1]);
+      for (int step = 0; step < (joined ? 10 : 1); ++step) {
+        const double t = step / 10.0;
+        const double x = joined ? s->x[i] + t * (s->x[i + 1] - s->x[i]) : s->x[i];
+        const double y = joined ? s->y[i] + t * (s->y[i + 1] - s->y[i]) : s->y[i];
+        const double X = axes.px(x), Y = axes.py(y * p.y_scale);
+        hidden += X >= box_x - 4 && X <= box_x + box_w + 4 && Y >= box_y - 4 && Y <= box_y + box_h + 4;
+      }
+    }
+  return hidden;
+}
+
+// The legend of the `drawn` curves, on white, in the corner of the frame
+// that hides fewest points.
+void draw_legend(cairo_t* cr, const Panel& p, const Axes& axes,
+                 const std::vector<const Series*>& drawn) {
   const double box_w = 125, box_h = 10 + 18.0 * drawn.size();
-  double box_x = right - box_w - 6, box_y = top + 6;
+  double box_x = axes.right - box_w - 6, box_y = axes.top + 6;
   int fewest = -1;
-  for (double cx : {right - box_w - 6, left + 6}) {
-    for (double cy : {top + 6, bottom - box_h - 6}) {
-      // Count points along the lines (ten per segment), so that a box over a line counts too.
-      int hidden = 0;
-      for (const Series* s : drawn)
-        for (size_t i = 0; i < s->x.size(); ++i) {
-          if (!std::isfinite(s->y[i])) continue;
-          const bool joined = i + 1 < s->x.size() && std::isfinite(s->y[i + 1]);
-          for (int step = 0; step < (joined ? 10 : 1); ++step) {
-            const double t = step / 10.0;
-            const double x = joined ? s->x[i] + t * (s->x[i + 1] - s->x[i]) : s->x[i];
-            const double y = joined ? s->y[i] + t * (s->y[i + 1] - s->y[i]) : s->y[i];
-            const double X = axes.px(x), Y = axes.py(y * p.y_scale);
-            hidden += X >= cx - 4 && X <= cx + box_w + 4 && Y >= cy - 4 && Y <= cy + box_h + 4;
-          }
-        }
+  for (double cx : {axes.right - box_w - 6, axes.left + 6}) {
+    for (double cy : {axes.top + 6, axes.bottom - box_h - 6}) {
+      const int hidden = points_hidden(p, axes, drawn, cx, cy, box_w, box_h);
       if (fewest < 0 || hidden < fewest) fewest = hidden, box_x = cx, box_y = cy;
     }
   }
@@ -116,7 +116,7 @@ void draw_panel(cairo_t* cr, const Panel& p, double x0, double y0, double w, dou
   for (const Series* s : drawn) {
     set_colour(cr, s->colour);
     cairo_set_line_width(cr, 2);
-    cairo_set_dash(cr, dash, s->dashed ? 2 : 0, 0);
+    cairo_set_dash(cr, kDash, s->dashed ? 2 : 0, 0);
     cairo_move_to(cr, box_x + 8, legend_y);
     cairo_line_to(cr, box_x + 33, legend_y);
     cairo_stroke(cr);
@@ -125,6 +125,23 @@ void draw_panel(cairo_t* cr, const Panel& p, double x0, double y0, double w, dou
     text_at(cr, s->label, box_x + 40, legend_y, 0, 0.5);
     legend_y += 18;
   }
+}
+
+// Draws one panel in the box (x0, y0, w, h), epochs 1..max_epoch on x.
+void draw_panel(cairo_t* cr, const Panel& p, double x0, double y0, double w, double h,
+                int64_t max_epoch) {
+  double lo = INFINITY, hi = -INFINITY;
+  for (const Series& s : p.series)
+    for (double v : s.y)
+      if (std::isfinite(v)) lo = std::min(lo, v * p.y_scale), hi = std::max(hi, v * p.y_scale);
+  AxesStyle style;
+  style.title = p.title;
+  style.x_label = "epoch";
+  style.y_label = p.y_label;
+  style.integer_x = true;
+  const Axes axes = draw_axes(cr, x0, y0, w, h, 1, std::max<int64_t>(max_epoch, 2), lo, hi, style);
+  const std::vector<const Series*> drawn = draw_curves(cr, p, axes);
+  if (!drawn.empty()) draw_legend(cr, p, axes, drawn);
 }
 
 Panel make_panel(const std::vector<EpochMetrics>& history, const std::string& title,

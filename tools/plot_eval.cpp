@@ -102,6 +102,66 @@ void identity_line(cairo_t* cr, const Axes& a) {
   cairo_restore(cr);
 }
 
+// The confusion matrix's cells, with (left, top) its corner: each shaded by
+// its share of the true class's row, with its count (and that share, when
+// the cells are large), then the grid lines and the frame.
+void draw_confusion_cells(cairo_t* cr, const std::vector<std::vector<int64_t>>& confusion,
+                          double left, double top, double cell) {
+  const size_t k = confusion.size();
+  const double matrix = cell * k;
+  for (size_t t = 0; t < k; ++t) {
+    int64_t row_total = 0;
+    for (size_t p = 0; p < k; ++p) row_total += confusion[t][p];
+    for (size_t p = 0; p < k; ++p) {
+      const double fraction = row_total ? static_cast<double>(confusion[t][p]) / row_total : 0;
+      const double x = left + cell * p, y = top + cell * t;
+      set_colour(cr, shade(fraction));
+      cairo_rectangle(cr, x, y, cell, cell);
+      cairo_fill(cr);
+      if (fraction > 0.5) cairo_set_source_rgb(cr, 1, 1, 1);
+      else set_colour(cr, kInk);
+      cairo_set_font_size(cr, cell >= 60 ? 16 : 11);
+      const std::string count = std::to_string(confusion[t][p]);
+      if (cell >= 60) {
+        text_at(cr, count, x + cell / 2, y + cell / 2 - 9, 0.5, 0.5);
+        cairo_set_font_size(cr, 11);
+        text_at(cr, percent(fraction), x + cell / 2, y + cell / 2 + 12, 0.5, 0.5);
+      } else {
+        text_at(cr, count, x + cell / 2, y + cell / 2, 0.5, 0.5);
+      }
+    }
+  }
+  // Grid lines and the frame.
+  set_colour(cr, kGrid);
+  cairo_set_line_width(cr, 1);
+  for (size_t i = 1; i < k; ++i) {
+    cairo_move_to(cr, left + cell * i, top);
+    cairo_line_to(cr, left + cell * i, top + matrix);
+    cairo_move_to(cr, left, top + cell * i);
+    cairo_line_to(cr, left + matrix, top + cell * i);
+  }
+  cairo_stroke(cr);
+  set_colour(cr, kInk);
+  cairo_rectangle(cr, left, top, matrix, matrix);
+  cairo_stroke(cr);
+}
+
+// The colour bar of the shares, 0% to 100% upwards, in the box (bar_x, top,
+// bar_w, height).
+void draw_colour_bar(cairo_t* cr, double bar_x, double top, double bar_w, double height) {
+  for (int i = 0; i < 100; ++i) {
+    set_colour(cr, shade(i / 99.0));
+    cairo_rectangle(cr, bar_x, top + height * (1 - (i + 1) / 100.0), bar_w, height / 100.0 + 0.5);
+    cairo_fill(cr);
+  }
+  set_colour(cr, kInk);
+  cairo_rectangle(cr, bar_x, top, bar_w, height);
+  cairo_stroke(cr);
+  cairo_set_font_size(cr, 11);
+  for (int pct : {0, 50, 100})
+    text_at(cr, std::to_string(pct) + "%", bar_x + bar_w + 5, top + height * (1 - pct / 100.0), 0, 0.5);
+}
+
 }  // namespace
 
 bool plot_confusion(const std::vector<std::vector<int64_t>>& confusion,
@@ -139,41 +199,7 @@ bool plot_confusion(const std::vector<std::vector<int64_t>>& confusion,
                   std::to_string(total) + " images; colour: share of the true class's row",
           width / 2.0, 36, 0.5, 0);
 
-  for (size_t t = 0; t < k; ++t) {
-    int64_t row_total = 0;
-    for (size_t p = 0; p < k; ++p) row_total += confusion[t][p];
-    for (size_t p = 0; p < k; ++p) {
-      const double fraction = row_total ? static_cast<double>(confusion[t][p]) / row_total : 0;
-      const double x = left + cell * p, y = top + cell * t;
-      set_colour(cr, shade(fraction));
-      cairo_rectangle(cr, x, y, cell, cell);
-      cairo_fill(cr);
-      if (fraction > 0.5) cairo_set_source_rgb(cr, 1, 1, 1);
-      else set_colour(cr, kInk);
-      cairo_set_font_size(cr, cell >= 60 ? 16 : 11);
-      const std::string count = std::to_string(confusion[t][p]);
-      if (cell >= 60) {
-        text_at(cr, count, x + cell / 2, y + cell / 2 - 9, 0.5, 0.5);
-        cairo_set_font_size(cr, 11);
-        text_at(cr, percent(fraction), x + cell / 2, y + cell / 2 + 12, 0.5, 0.5);
-      } else {
-        text_at(cr, count, x + cell / 2, y + cell / 2, 0.5, 0.5);
-      }
-    }
-  }
-  // Grid lines and the frame.
-  set_colour(cr, kGrid);
-  cairo_set_line_width(cr, 1);
-  for (size_t i = 1; i < k; ++i) {
-    cairo_move_to(cr, left + cell * i, top);
-    cairo_line_to(cr, left + cell * i, top + matrix);
-    cairo_move_to(cr, left, top + cell * i);
-    cairo_line_to(cr, left + matrix, top + cell * i);
-  }
-  cairo_stroke(cr);
-  set_colour(cr, kInk);
-  cairo_rectangle(cr, left, top, matrix, matrix);
-  cairo_stroke(cr);
+  draw_confusion_cells(cr, confusion, left, top, cell);
 
   // Class names: rows on the left, columns slanted under the matrix.
   cairo_set_font_size(cr, label_size);
@@ -189,18 +215,7 @@ bool plot_confusion(const std::vector<std::vector<int64_t>>& confusion,
   vertical_text_at(cr, "true class", 18, top + matrix / 2);
   text_at(cr, "predicted class", left + matrix / 2, height - 22, 0.5, 0.5);
 
-  // The colour bar.
-  for (int i = 0; i < 100; ++i) {
-    set_colour(cr, shade(i / 99.0));
-    cairo_rectangle(cr, bar_x, top + matrix * (1 - (i + 1) / 100.0), bar_w, matrix / 100.0 + 0.5);
-    cairo_fill(cr);
-  }
-  set_colour(cr, kInk);
-  cairo_rectangle(cr, bar_x, top, bar_w, matrix);
-  cairo_stroke(cr);
-  cairo_set_font_size(cr, 11);
-  for (int pct : {0, 50, 100})
-    text_at(cr, std::to_string(pct) + "%", bar_x + bar_w + 5, top + matrix * (1 - pct / 100.0), 0, 0.5);
+  draw_colour_bar(cr, bar_x, top, bar_w, matrix);  // the shares' colours
   out.write(canvas.png());
   return true;
 }

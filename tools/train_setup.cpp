@@ -203,18 +203,24 @@ void check_same_data(const json& stored, const DataInfo& d, const std::string& c
   }
 }
 
-TrainingPlan plan_training(TrainArgs a, const CLI::App& sub, bool leader) {
-  namespace fs = std::filesystem;
-  TrainingPlan plan;
-  if (!a.init_from.empty()) {
-    require_hdf5("--init-from");
-    ASTRO_CHECK(!a.resume, "--init-from and --resume exclude each other: --resume continues a run "
-                "with its weights, optimiser and history; --init-from starts a new run from a "
-                "checkpoint's weights alone");
-    ASTRO_CHECK(!a.zero_init_residual, "--init-from and --zero-init-residual exclude each other: "
-                "the residual blocks' batch-norm scales come from the checkpoint");
-  }
-  // The run directory first (only checks: it is locked when the run starts).
+namespace {
+
+// --init-from starts a new run from a checkpoint's weights alone.
+void check_init_from(const TrainArgs& a) {
+  if (a.init_from.empty()) return;
+  require_hdf5("--init-from");
+  ASTRO_CHECK(!a.resume, "--init-from and --resume exclude each other: --resume continues a run "
+              "with its weights, optimiser and history; --init-from starts a new run from a "
+              "checkpoint's weights alone");
+  ASTRO_CHECK(!a.zero_init_residual, "--init-from and --zero-init-residual exclude each other: "
+              "the residual blocks' batch-norm scales come from the checkpoint");
+}
+
+// The run directory (only checks: it is locked when the run starts). On
+// --resume it must hold a run, whose config.json (from its checkpoint) goes
+// into `plan` and whose options replace `a`'s (merge_resumed_options); a new
+// run's must hold none, and defaults to runs/<model>-<date>-<time>.
+void plan_run_directory(TrainArgs& a, TrainingPlan& plan, const CLI::App& sub, bool leader) {
   if (a.resume) {
     require_hdf5("--resume");
     ASTRO_CHECK(!a.out.empty(), "--resume needs --out RUN_DIR, the run to continue");
@@ -238,14 +244,11 @@ TrainingPlan plan_training(TrainArgs a, const CLI::App& sub, bool leader) {
     }
     RunDirectory::check_no_run(a.out);
   }
-  ASTRO_CHECK(!a.zero_init_residual || a.model == "resnet18" || a.model == "resnet50",
-              "--zero-init-residual applies to the ResNets (resnet18, resnet50), not '", a.model, "'");
-  plan.options = check_options(a);
-  if (!a.trace.empty())
-    for (const std::string& name : RunDirectory::file_names())
-      check_distinct_files(a.trace, "--trace", (fs::path(a.out) / name).string(), "--out");
+}
 
-  // The data, and the loss that fits its labels.
+// The data opened, and the loss that fits its labels (--loss, or the
+// labels' default, which then goes into `a`).
+void plan_data(TrainArgs& a, TrainingPlan& plan) {
   plan.data = open_data(a);
   const DataInfo& info = plan.data->info();
   ASTRO_CHECK(info.height == info.width, info.name, " has ", info.height, "x", info.width,
@@ -253,8 +256,12 @@ TrainingPlan plan_training(TrainArgs a, const CLI::App& sub, bool leader) {
   if (a.loss.empty()) a.loss = default_loss(info, plan.data->first_labels(256));
   plan.options.loss = parse_loss(a.loss);
   check_loss_fits(plan.options.loss, info);
+}
 
-  // The model: from the options and the data, or the resumed run's.
+// The model: from the options and the data, or the resumed run's, which
+// must fit the data. The data then refuse class ids it has no output for.
+void plan_model(const TrainArgs& a, TrainingPlan& plan) {
+  const DataInfo& info = plan.data->info();
   ModelSpec& spec = plan.spec;
   spec.name = a.model;
   spec.options.in_channels = info.channels;
@@ -276,9 +283,26 @@ TrainingPlan plan_training(TrainArgs a, const CLI::App& sub, bool leader) {
       a.resume ? "the model '" + spec.name + "' of checkpoint '" + plan.checkpoint + "'"
       : a.outputs > 0 ? "the model (--outputs " + std::to_string(a.outputs) + ")"
                       : "the model (one output per class of " + info.name + ")");
+}
+
+}  // namespace
+
+TrainingPlan plan_training(TrainArgs a, const CLI::App& sub, bool leader) {
+  TrainingPlan plan;
+  check_init_from(a);
+  plan_run_directory(a, plan, sub, leader);
+  ASTRO_CHECK(!a.zero_init_residual || a.model == "resnet18" || a.model == "resnet50",
+              "--zero-init-residual applies to the ResNets (resnet18, resnet50), not '", a.model, "'");
+  plan.options = check_options(a);
+  if (!a.trace.empty())
+    for (const std::string& name : RunDirectory::file_names())
+      check_distinct_files(a.trace, "--trace", (fs::path(a.out) / name).string(), "--out");
+  plan_data(a, plan);
+  plan_model(a, plan);
 
   // The split (a resumed run's options may come from an edited config.json:
   // --val-fraction is checked again here).
+  const DataInfo& info = plan.data->info();
   ASTRO_CHECK(a.val_fraction >= 0 && a.val_fraction < 1, "--val-fraction must be in [0, 1), got ",
               a.val_fraction);
   ASTRO_CHECK(a.val_fraction == 0 || info.images >= 2, "a data set of ", info.images,

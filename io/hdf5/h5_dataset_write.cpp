@@ -63,6 +63,20 @@ void write_chunked(hid_t file, const char* name, const std::vector<hsize_t>& dim
                    "cannot write the dataset");
 }
 
+// A per-image table, the labels or an auxiliary column, [N, K]: int64 class
+// ids or float32 values, in chunks of whole rows, about kLabelChunkBytes each.
+void write_table(hid_t file, const std::string& name, const Tensor& table, int64_t n,
+                 const h5::Where& where) {
+  const std::vector<hsize_t> dims(table.shape().begin(), table.shape().end());
+  const int64_t row_bytes = static_cast<int64_t>(table.nbytes()) / n;
+  std::vector<hsize_t> chunk = dims;
+  chunk[0] = static_cast<hsize_t>(std::clamp<int64_t>(kLabelChunkBytes / row_bytes, 1, n));
+  if (table.dtype() == DType::I64)
+    write_chunked(file, name.c_str(), dims, chunk, H5T_STD_I64LE, H5T_NATIVE_INT64, table.raw(), where);
+  else
+    write_chunked(file, name.c_str(), dims, chunk, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, table.raw(), where);
+}
+
 }  // namespace
 
 void write_dataset(const Dataset& data, const std::string& path, const H5WriteOptions& options) {
@@ -95,36 +109,18 @@ void write_dataset(const Dataset& data, const std::string& path, const H5WriteOp
   std::vector<hsize_t> image_chunk = image_dims;
   image_chunk[0] = static_cast<hsize_t>(images_per_chunk(n, image_bytes, options.chunk_images));
 
-  const std::vector<hsize_t> label_dims(labels.shape().begin(), labels.shape().end());
-  const int64_t label_row_bytes = static_cast<int64_t>(labels.nbytes()) / n;
-  std::vector<hsize_t> label_chunk = label_dims;
-  label_chunk[0] =
-      static_cast<hsize_t>(std::clamp<int64_t>(kLabelChunkBytes / label_row_bytes, 1, n));
-
   h5::write_new_file(path, [&](hid_t file) {
-    const h5::Where where{path, ""}, images_at{path, "/images"}, labels_at{path, "/labels"};
+    const h5::Where where{path, ""}, images_at{path, "/images"};
     if (as_uint8)
       write_chunked(file, "images", image_dims, image_chunk, H5T_STD_U8LE, H5T_NATIVE_UINT8,
                     pixels_u8.data(), images_at);
     else
       write_chunked(file, "images", image_dims, image_chunk, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
                     pixels_f32.raw(), images_at);
-    if (class_ids)
-      write_chunked(file, "labels", label_dims, label_chunk, H5T_STD_I64LE, H5T_NATIVE_INT64,
-                    labels.raw(), labels_at);
-    else
-      write_chunked(file, "labels", label_dims, label_chunk, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
-                    labels.raw(), labels_at);
+    write_table(file, "labels", labels, n, h5::Where{path, "/labels"});
     // Auxiliary columns: float32 [N, K] datasets beside /labels, chunked like them.
-    for (size_t a = 0; a < aux.size(); ++a) {
-      const std::string& name = data.aux[a].name;
-      const std::vector<hsize_t> dims(aux[a].shape().begin(), aux[a].shape().end());
-      std::vector<hsize_t> chunk = dims;
-      chunk[0] = static_cast<hsize_t>(
-          std::clamp<int64_t>(kLabelChunkBytes / (static_cast<int64_t>(aux[a].nbytes()) / n), 1, n));
-      write_chunked(file, name.c_str(), dims, chunk, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, aux[a].raw(),
-                    h5::Where{path, "/" + name});
-    }
+    for (size_t a = 0; a < aux.size(); ++a)
+      write_table(file, data.aux[a].name, aux[a], n, h5::Where{path, "/" + data.aux[a].name});
 
     h5::write_int_attribute(file, "astrocnn_format", kH5DatasetFormat, where);
     h5::write_string_attribute(file, "task", data.task, where);

@@ -87,6 +87,23 @@ void classes_from(LabelTable& t, const std::vector<Row>& rows, size_t column) {
         t.label_names.begin());
 }
 
+// Without a `class` column: numeric targets, every column but the filename.
+void targets_from(LabelTable& t, const std::vector<std::string>& header, const std::vector<Row>& rows,
+                  size_t file_column) {
+  for (size_t c = 0; c < header.size(); ++c)
+    if (c != file_column) t.label_names.push_back(header[c]);
+  for (const Row& r : rows)
+    for (size_t c = 0; c < header.size(); ++c) {
+      if (c == file_column) continue;
+      double v = 0;
+      ASTRO_CHECK(parse_number(r.fields[c], v), "labels CSV '", t.path, "', line ", r.line,
+                  ", column ", header[c], ": '", r.fields[c], "' is not a number");
+      ASTRO_CHECK(std::isfinite(v), "labels CSV '", t.path, "', line ", r.line, ", column ",
+                  header[c], ": a non-finite label (", r.fields[c], ")");
+      t.targets.push_back(static_cast<float>(v));
+    }
+}
+
 }  // namespace
 
 std::vector<std::string> split_csv_line(const std::string& line) {
@@ -162,18 +179,7 @@ LabelTable read_labels_csv(const std::string& path) {
     classes_from(t, rows, class_column);
     return t;
   }
-  for (size_t c = 0; c < header.size(); ++c)
-    if (c != file_column) t.label_names.push_back(header[c]);
-  for (const Row& r : rows)
-    for (size_t c = 0; c < header.size(); ++c) {
-      if (c == file_column) continue;
-      double v = 0;
-      ASTRO_CHECK(parse_number(r.fields[c], v), "labels CSV '", path, "', line ", r.line,
-                  ", column ", header[c], ": '", r.fields[c], "' is not a number");
-      ASTRO_CHECK(std::isfinite(v), "labels CSV '", path, "', line ", r.line, ", column ",
-                  header[c], ": a non-finite label (", r.fields[c], ")");
-      t.targets.push_back(static_cast<float>(v));
-    }
+  targets_from(t, header, rows, file_column);
   return t;
 }
 

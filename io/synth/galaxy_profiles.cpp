@@ -82,19 +82,60 @@ double sersic_enclosed_fraction(double n, double radius_over_re) {
   return regularized_lower_gamma(2.0 * n, sersic_b(n) * std::pow(radius_over_re, 1.0 / n));
 }
 
+namespace {
+
+// I0 = I_e e^b, the centre's intensity of the profile whose truncated part
+// holds p.flux: I(r) = I0 exp(-b s) with s = (r/r_e)^(1/n).
+double sersic_central_intensity(const SersicProfile& p, double b) {
+  // Total light of the untruncated profile is 2π q r_e² I_e n e^b b^(-2n) Γ(2n);
+  // the truncated one keeps the fraction P(2n, b t^(1/n)) of it.
+  double log_total_over_ie = std::log(2.0 * kPi * p.axis_ratio * p.r_e * p.r_e * p.n) + b -
+                             2.0 * p.n * std::log(b) + log_gamma(2.0 * p.n) +
+                             std::log(sersic_enclosed_fraction(p.n, p.truncation));
+  return std::exp(std::log(p.flux) - log_total_over_ie + b);
+}
+
+// Adds intensity(dx, dy), a profile centred at (x, y) that is zero beyond
+// half_x, half_y of it, to each pixel it reaches: its value at the pixel's
+// centre, or near the profile's centre, where it changes fast, the mean over
+// k x k sub-pixels.
+template <class Intensity>
+void add_sampled(const Plane& plane, double x, double y, double half_x, double half_y,
+                 const Intensity& intensity) {
+  int64_t r0, r1, c0, c1;
+  pixel_range(y, half_y, plane.height, r0, r1);
+  pixel_range(x, half_x, plane.width, c0, c1);
+  for (int64_t i = r0; i <= r1; ++i) {
+    const double dy = i - y;
+    for (int64_t j = c0; j <= c1; ++j) {
+      const double dx = j - x;
+      const double d2 = dx * dx + dy * dy;
+      double value;
+      if (d2 < 16.0) {
+        // Near the centre: the mean over k x k sub-pixels.
+        const int k = d2 < 2.25 ? 9 : 3;
+        double sum = 0;
+        for (int sy = 0; sy < k; ++sy)
+          for (int sx = 0; sx < k; ++sx)
+            sum += intensity(dx + (sx + 0.5) / k - 0.5, dy + (sy + 0.5) / k - 0.5);
+        value = sum / (k * k);
+      } else {
+        value = intensity(dx, dy);
+      }
+      plane.at(i, j) += static_cast<float>(value);
+    }
+  }
+}
+
+}  // namespace
+
 void add_sersic(const Plane& plane, const SersicProfile& p) {
   ASTRO_CHECK(p.r_e > 0 && p.n > 0 && p.axis_ratio > 0 && p.axis_ratio <= 1 && p.truncation > 0,
               "add_sersic: needs r_e > 0, n > 0, 0 < axis_ratio <= 1, truncation > 0; got r_e=",
               p.r_e, " n=", p.n, " axis_ratio=", p.axis_ratio, " truncation=", p.truncation);
   if (p.flux <= 0) return;
   const double b = sersic_b(p.n);
-  // Total light of the untruncated profile is 2π q r_e² I_e n e^b b^(-2n) Γ(2n);
-  // the truncated one keeps the fraction P(2n, b t^(1/n)) of it.
-  double log_total_over_ie = std::log(2.0 * kPi * p.axis_ratio * p.r_e * p.r_e * p.n) + b -
-                             2.0 * p.n * std::log(b) + log_gamma(2.0 * p.n) +
-                             std::log(sersic_enclosed_fraction(p.n, p.truncation));
-  // I(r) = I0 exp(-b s) with s = (r/r_e)^(1/n) and I0 = I_e e^b.
-  const double i0 = std::exp(std::log(p.flux) - log_total_over_ie + b);
+  const double i0 = sersic_central_intensity(p, b);
   const double cos_a = std::cos(p.angle), sin_a = std::sin(p.angle);
   const double inv_re2 = 1.0 / (p.r_e * p.r_e), inv_q2 = 1.0 / (p.axis_ratio * p.axis_ratio);
   const double max_t = p.truncation * p.truncation;
@@ -129,29 +170,7 @@ void add_sersic(const Plane& plane, const SersicProfile& p) {
 
   const double a = p.truncation * p.r_e, bq = a * p.axis_ratio;
   const double half_x = std::hypot(a * cos_a, bq * sin_a), half_y = std::hypot(a * sin_a, bq * cos_a);
-  int64_t r0, r1, c0, c1;
-  pixel_range(p.y, half_y, plane.height, r0, r1);
-  pixel_range(p.x, half_x, plane.width, c0, c1);
-  for (int64_t i = r0; i <= r1; ++i) {
-    const double dy = i - p.y;
-    for (int64_t j = c0; j <= c1; ++j) {
-      const double dx = j - p.x;
-      const double d2 = dx * dx + dy * dy;
-      double value;
-      if (d2 < 16.0) {
-        // Near the centre: the mean over k x k sub-pixels.
-        const int k = d2 < 2.25 ? 9 : 3;
-        double sum = 0;
-        for (int sy = 0; sy < k; ++sy)
-          for (int sx = 0; sx < k; ++sx)
-            sum += intensity(dx + (sx + 0.5) / k - 0.5, dy + (sy + 0.5) / k - 0.5);
-        value = sum / (k * k);
-      } else {
-        value = intensity(dx, dy);
-      }
-      plane.at(i, j) += static_cast<float>(value);
-    }
-  }
+  add_sampled(plane, p.x, p.y, half_x, half_y, intensity);
 }
 
 // ---- Gaussians and streaks --------------------------------------------------------

@@ -30,6 +30,25 @@ __device__ __forceinline__ float tf32_nearest_even(float x) {
   return __uint_as_float(u);
 }
 
+// Stages op(A)[m0.., k0..] into As[m][k] and op(B)[k0.., n0..] into
+// Bs[k][n], rounded to TF32, zeros outside. Consecutive threads walk the
+// operand's contiguous global dimension (coalesced loads).
+__device__ __forceinline__ void stage_tiles(const GemmArgs& g, int m0, int n0, int k0, float* As,
+                                            float* Bs) {
+  for (int e = threadIdx.x; e < kBM * kBK; e += kWmmaThreads) {
+    const int m = g.trans_a ? e % kBM : e / kBK;
+    const int k = g.trans_a ? e / kBM : e % kBK;
+    const bool inside = m0 + m < g.M && k0 + k < g.K;
+    As[m * kLdA + k] = inside ? tf32_nearest_even(load_a(g, m0 + m, k0 + k)) : 0.0f;
+  }
+  for (int e = threadIdx.x; e < kBK * kBN; e += kWmmaThreads) {
+    const int n = g.trans_b ? e / kBK : e % kBN;
+    const int k = g.trans_b ? e % kBK : e / kBN;
+    const bool inside = k0 + k < g.K && n0 + n < g.N;
+    Bs[k * kLdB + n] = inside ? tf32_nearest_even(load_b(g, k0 + k, n0 + n)) : 0.0f;
+  }
+}
+
 __global__ void __launch_bounds__(kWmmaThreads) sgemm_tf32_wmma_kernel(GemmArgs g) {
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
   using namespace nvcuda;
@@ -46,20 +65,7 @@ __global__ void __launch_bounds__(kWmmaThreads) sgemm_tf32_wmma_kernel(GemmArgs 
     for (int j = 0; j < 2; ++j) wmma::fill_fragment(acc[i][j], 0.0f);
 
   for (int k0 = 0; k0 < g.K; k0 += kBK) {
-    // Stage op(A)[m0.., k0..] and op(B)[k0.., n0..], zeros outside. Consecutive
-    // threads walk the operand's contiguous global dimension (coalesced loads).
-    for (int e = threadIdx.x; e < kBM * kBK; e += kWmmaThreads) {
-      const int m = g.trans_a ? e % kBM : e / kBK;
-      const int k = g.trans_a ? e / kBM : e % kBK;
-      const bool inside = m0 + m < g.M && k0 + k < g.K;
-      As[m * kLdA + k] = inside ? tf32_nearest_even(load_a(g, m0 + m, k0 + k)) : 0.0f;
-    }
-    for (int e = threadIdx.x; e < kBK * kBN; e += kWmmaThreads) {
-      const int n = g.trans_b ? e / kBK : e % kBN;
-      const int k = g.trans_b ? e % kBK : e / kBN;
-      const bool inside = k0 + k < g.K && n0 + n < g.N;
-      Bs[k * kLdB + n] = inside ? tf32_nearest_even(load_b(g, k0 + k, n0 + n)) : 0.0f;
-    }
+    stage_tiles(g, m0, n0, k0, As, Bs);
     __syncthreads();
 
     for (int kk = 0; kk < kBK; kk += kFragK) {

@@ -48,6 +48,25 @@ __device__ __forceinline__ void mma_bf16_16x8x16(float acc[4], const uint32_t a[
 #endif
 }
 
+// Stages op(A)[m0.., k0..] into As[m][k] and op(B)[k0.., n0..] into
+// Bs[n][k] as bfloat16, zeros outside the matrices. Consecutive threads walk
+// the operand's contiguous global dimension, so the reads are coalesced.
+__device__ __forceinline__ void stage_tiles(const GemmArgs& g, int m0, int n0, int k0,
+                                            __nv_bfloat16* As, __nv_bfloat16* Bs) {
+  for (int e = threadIdx.x; e < kBM * kBK; e += kMmaThreads) {
+    const int m = g.trans_a ? e % kBM : e / kBK;
+    const int k = g.trans_a ? e / kBM : e % kBK;
+    const bool inside = m0 + m < g.M && k0 + k < g.K;
+    As[m * kLd + k] = __float2bfloat16_rn(inside ? load_a(g, m0 + m, k0 + k) : 0.0f);
+  }
+  for (int e = threadIdx.x; e < kBK * kBN; e += kMmaThreads) {
+    const int n = g.trans_b ? e / kBK : e % kBN;
+    const int k = g.trans_b ? e % kBK : e / kBN;
+    const bool inside = k0 + k < g.K && n0 + n < g.N;
+    Bs[n * kLd + k] = __float2bfloat16_rn(inside ? load_b(g, k0 + k, n0 + n) : 0.0f);
+  }
+}
+
 __global__ void __launch_bounds__(kMmaThreads) sgemm_bf16_mma_kernel(GemmArgs g) {
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
   __shared__ __align__(16) __nv_bfloat16 As[kBM * kLd];  // As[m][k]
@@ -62,21 +81,7 @@ __global__ void __launch_bounds__(kMmaThreads) sgemm_bf16_mma_kernel(GemmArgs g)
   float acc[2][4][4] = {};  // [m16 tile][n8 tile][the lane's four results]
 
   for (int k0 = 0; k0 < g.K; k0 += kBK) {
-    // Stage op(A)[m0.., k0..] and op(B)[k0.., n0..] as bfloat16, zeros
-    // outside the matrices. Consecutive threads walk the operand's
-    // contiguous global dimension, so the reads are coalesced.
-    for (int e = threadIdx.x; e < kBM * kBK; e += kMmaThreads) {
-      const int m = g.trans_a ? e % kBM : e / kBK;
-      const int k = g.trans_a ? e / kBM : e % kBK;
-      const bool inside = m0 + m < g.M && k0 + k < g.K;
-      As[m * kLd + k] = __float2bfloat16_rn(inside ? load_a(g, m0 + m, k0 + k) : 0.0f);
-    }
-    for (int e = threadIdx.x; e < kBK * kBN; e += kMmaThreads) {
-      const int n = g.trans_b ? e / kBK : e % kBN;
-      const int k = g.trans_b ? e % kBK : e / kBN;
-      const bool inside = k0 + k < g.K && n0 + n < g.N;
-      Bs[n * kLd + k] = __float2bfloat16_rn(inside ? load_b(g, k0 + k, n0 + n) : 0.0f);
-    }
+    stage_tiles(g, m0, n0, k0, As, Bs);
     __syncthreads();
 
     for (int kk = 0; kk < kBK; kk += kMmaK) {

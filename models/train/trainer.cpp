@@ -36,37 +36,6 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// What one worker has summed so far in an epoch: all an epoch stopped
-// part-way needs, besides the weights, to end with the same numbers.
-struct EpochTally {
-  explicit EpochTally(LossKind loss) : metrics(loss) {}
-  MetricsAccumulator metrics;
-  int64_t batches = 0, images = 0;
-  double batch_loss_sum = 0;  // for the progress line's mean
-  double seconds = 0;         // before this process took over the epoch
-  double allreduce_seconds = 0;
-
-  std::vector<double> to_numbers(double seconds_now) const {
-    std::vector<double> v = {static_cast<double>(batches), static_cast<double>(images),
-                             batch_loss_sum, seconds_now, allreduce_seconds};
-    std::vector<double> sums = metrics.to_numbers();
-    v.insert(v.end(), sums.begin(), sums.end());
-    return v;
-  }
-
-  void add_numbers(const std::vector<double>& v) {
-    ASTRO_CHECK(v.size() >= 5, "the saved sums of an unfinished epoch are cut short");
-    MetricsAccumulator saved(LossKind::Rmse);
-    saved.from_numbers(v, 5);
-    metrics.merge(saved);
-    batches += static_cast<int64_t>(v[0]);
-    images += static_cast<int64_t>(v[1]);
-    batch_loss_sum += v[2];
-    seconds = std::max(seconds, v[3]);
-    allreduce_seconds = std::max(allreduce_seconds, v[4]);
-  }
-};
-
 void check_finite(double loss, int64_t epoch) {
   ASTRO_CHECK(std::isfinite(loss), "training diverged: the loss became ", loss, " in epoch ", epoch,
               " (lower --lr, or check the data for NaN/Inf)");
@@ -133,6 +102,60 @@ std::vector<Tensor> distinct_gradients(const std::vector<Tensor>& params) {
 }
 
 }  // namespace
+
+// What one worker has summed so far in an epoch: all an epoch stopped
+// part-way needs, besides the weights, to end with the same numbers.
+struct Trainer::EpochTally {
+  explicit EpochTally(LossKind loss) : metrics(loss) {}
+  MetricsAccumulator metrics;
+  int64_t batches = 0, images = 0;
+  double batch_loss_sum = 0;  // for the progress line's mean
+  double seconds = 0;         // before this process took over the epoch
+  double allreduce_seconds = 0;
+  Clock::time_point start;    // when this process took over the epoch
+
+  // The epoch's seconds so far, this process's and those before it.
+  double elapsed() const { return seconds + seconds_since(start); }
+
+  void add_batch(double loss, int64_t batch_images, const Tensor& outputs, const Tensor& labels) {
+    metrics.add_loss(loss, batch_images);
+    metrics.add(outputs, labels);
+    batches += 1;
+    images += batch_images;
+    batch_loss_sum += loss;
+  }
+
+  BatchProgress progress(int64_t epoch, int64_t epoch_batches) const {
+    BatchProgress p;
+    p.epoch = epoch;
+    p.batches = epoch_batches;
+    p.batch = batches;
+    p.images = images;
+    p.mean_loss = batch_loss_sum / batches;
+    p.seconds = elapsed();
+    return p;
+  }
+
+  std::vector<double> to_numbers(double seconds_now) const {
+    std::vector<double> v = {static_cast<double>(batches), static_cast<double>(images),
+                             batch_loss_sum, seconds_now, allreduce_seconds};
+    std::vector<double> sums = metrics.to_numbers();
+    v.insert(v.end(), sums.begin(), sums.end());
+    return v;
+  }
+
+  void add_numbers(const std::vector<double>& v) {
+    ASTRO_CHECK(v.size() >= 5, "the saved sums of an unfinished epoch are cut short");
+    MetricsAccumulator saved(LossKind::Rmse);
+    saved.from_numbers(v, 5);
+    metrics.merge(saved);
+    batches += static_cast<int64_t>(v[0]);
+    images += static_cast<int64_t>(v[1]);
+    batch_loss_sum += v[2];
+    seconds = std::max(seconds, v[3]);
+    allreduce_seconds = std::max(allreduce_seconds, v[4]);
+  }
+};
 
 Metrics evaluate_outputs(BatchSource& data, LossKind loss,
                          const std::function<Tensor(const Tensor&)>& outputs_of,
@@ -203,20 +226,27 @@ EpochMetrics Trainer::run_epoch(BatchSource& train, BatchSource* validation, int
   EpochTally tally(options_.loss);
   const int64_t batches = train.batches_per_epoch();
   train.start_epoch(epoch);  // the epoch number picks the shuffle and the noise
-  int64_t first_step = 0;
-  if (continuing_ && continuing_->epoch == epoch) {
-    first_step = continuing_->steps;
-    const auto& saved = continuing_->workers;
-    if (saved.size() == static_cast<size_t>(workers_.size()))
-      tally.add_numbers(saved[workers_.rank()]);
-    else if (workers_.rank() == 0)  // another number of workers: rank 0 carries the sums
-      for (const auto& worker : saved) tally.add_numbers(worker);
-    continuing_.reset();
-  }
-  BatchProgress progress;
-  progress.epoch = epoch;
-  progress.batches = batches;
-  auto start = Clock::now();
+  const int64_t first_step = take_continued_sums(epoch, tally);
+  if (!train_steps(train, epoch, batches, first_step, tally)) return m;  // stopped on request
+  finish_epoch(m, tally, validation);
+  return m;
+}
+
+int64_t Trainer::take_continued_sums(int64_t epoch, EpochTally& tally) {
+  if (!continuing_ || continuing_->epoch != epoch) return 0;
+  const int64_t first_step = continuing_->steps;
+  const auto& saved = continuing_->workers;
+  if (saved.size() == static_cast<size_t>(workers_.size()))
+    tally.add_numbers(saved[workers_.rank()]);
+  else if (workers_.rank() == 0)  // another number of workers: rank 0 carries the sums
+    for (const auto& worker : saved) tally.add_numbers(worker);
+  continuing_.reset();
+  return first_step;
+}
+
+bool Trainer::train_steps(BatchSource& train, int64_t epoch, int64_t batches, int64_t first_step,
+                          EpochTally& tally) {
+  tally.start = Clock::now();
   // Several workers take the same number of steps (each ends in a collective);
   // a worker whose batches run out first takes empty steps.
   const int64_t steps = parallel() ? batches : -1;
@@ -231,49 +261,48 @@ EpochMetrics Trainer::run_epoch(BatchSource& train, BatchSource* validation, int
     if (ran_out && (steps < 0 || step >= steps)) break;
     ASTRO_CHECK(steps < 0 || step < steps, "training: the batch source gave more than its ", steps,
                 " batches per epoch");
-    const int64_t images = have_batch ? x.size(0) : 0;
-    optimizer_.zero_grad();
     Tensor outputs, loss;
+    bool stop = take_step(have_batch, x, y, outputs, loss, tally.allreduce_seconds);
     if (have_batch) {
-      outputs = model_.forward(x.to(options_.device));
-      loss = compute_loss(options_.loss, outputs, y.to(options_.device));
-      // Workers backpropagate their batch's summed loss; average_gradients
-      // divides the sum over all workers by the global batch's images.
-      (parallel() ? ops::scale(loss, static_cast<double>(images)) : loss).backward();
-    }
-    bool stop = false;
-    if (parallel()) {
-      auto reduce_start = Clock::now();
-      stop = average_gradients(images, stop_requested_here());
-      tally.allreduce_seconds += seconds_since(reduce_start);
-    }
-    optimizer_.step();
-    if (parallel() && options_.sync_batch_norm) average_batch_norm_statistics();
-    if (have_batch) {
-      double l = loss.item();
+      const double l = loss.item();
       check_finite(l, epoch);
-      tally.metrics.add_loss(l, images);
-      tally.metrics.add(outputs.detach(), y);
-      tally.batches += 1;
-      tally.images += images;
-      tally.batch_loss_sum += l;
-      if (on_batch_) {
-        progress.batch = tally.batches;
-        progress.images = tally.images;
-        progress.mean_loss = tally.batch_loss_sum / tally.batches;
-        progress.seconds = tally.seconds + seconds_since(start);
-        on_batch_(progress);
-      }
+      tally.add_batch(l, x.size(0), outputs.detach(), y);
+      if (on_batch_) on_batch_(tally.progress(epoch, batches));
     }
     if (!parallel()) stop = stop_requested_here();
     // A stop at the last step lets the epoch end; fit() stops after it.
     if (stop && step + 1 < batches) {
-      stopped_ = EpochInProgress{
-          epoch, step + 1, gather_from_workers(tally.to_numbers(tally.seconds + seconds_since(start)))};
-      return m;
+      stopped_ = EpochInProgress{epoch, step + 1, gather_from_workers(tally.to_numbers(tally.elapsed()))};
+      return false;
     }
   }
-  const double seconds = tally.seconds + seconds_since(start);
+  return true;
+}
+
+bool Trainer::take_step(bool have_batch, const Tensor& x, const Tensor& y, Tensor& outputs,
+                        Tensor& loss, double& allreduce_seconds) {
+  const int64_t images = have_batch ? x.size(0) : 0;
+  optimizer_.zero_grad();
+  if (have_batch) {
+    outputs = model_.forward(x.to(options_.device));
+    loss = compute_loss(options_.loss, outputs, y.to(options_.device));
+    // Workers backpropagate their batch's summed loss; average_gradients
+    // divides the sum over all workers by the global batch's images.
+    (parallel() ? ops::scale(loss, static_cast<double>(images)) : loss).backward();
+  }
+  bool stop = false;
+  if (parallel()) {
+    auto reduce_start = Clock::now();
+    stop = average_gradients(images, stop_requested_here());
+    allreduce_seconds += seconds_since(reduce_start);
+  }
+  optimizer_.step();
+  if (parallel() && options_.sync_batch_norm) average_batch_norm_statistics();
+  return stop;
+}
+
+void Trainer::finish_epoch(EpochMetrics& m, EpochTally& tally, BatchSource* validation) {
+  const double seconds = tally.elapsed();
   tally.metrics.reduce(workers_);
   m.train = tally.metrics.finish(seconds, /*loss_is_summed_mse=*/false);
   if (parallel()) {
@@ -283,8 +312,7 @@ EpochMetrics Trainer::run_epoch(BatchSource& train, BatchSource* validation, int
   // Validation: rank 0's model (with its own batch-norm statistics) is the one saved.
   if (validation && validation->samples() > 0 && workers_.rank() == 0)
     m.validation = evaluate(model_, *validation, options_.loss, options_.device);
-  if (m.validation.samples > 0) check_finite_validation(m.validation.loss, m.train.loss, epoch, model_);
-  return m;
+  if (m.validation.samples > 0) check_finite_validation(m.validation.loss, m.train.loss, m.epoch, model_);
 }
 
 bool Trainer::average_gradients(int64_t images, bool stop) {

@@ -165,6 +165,28 @@ class Trainer {
 
  private:
   bool parallel() const { return workers_.size() > 1; }
+
+  // ---- run_epoch's parts ----
+  struct EpochTally;  // what this worker has summed so far in an epoch (trainer.cpp)
+  // continue_epoch()'s sums into `tally` when it continues `epoch`; returns
+  // the first step to train (0: the epoch from its start).
+  int64_t take_continued_sums(int64_t epoch, EpochTally& tally);
+  // The epoch's steps from `first_step` on, summed into `tally`. Returns
+  // false when a stop request ended the epoch before its last step
+  // (stopped_ says where).
+  bool train_steps(BatchSource& train, int64_t epoch, int64_t batches, int64_t first_step,
+                   EpochTally& tally);
+  // One SGD step: forward and backward on the batch (x, y), or no batch (a
+  // worker whose batches ran out still joins the workers' collectives), the
+  // gradients averaged over the workers, the update. Leaves the batch's
+  // `outputs` and `loss`; returns whether any worker asked to stop (with
+  // several workers; the request rides in the gradients' allreduce).
+  bool take_step(bool have_batch, const Tensor& x, const Tensor& y, Tensor& outputs, Tensor& loss,
+                 double& allreduce_seconds);
+  // The epoch's training metrics (summed over the workers) into `m`, then
+  // the validation pass.
+  void finish_epoch(EpochMetrics& m, EpochTally& tally, BatchSource* validation);
+
   // Sums the workers' gradients and divides them by the global batch's
   // images. Returns whether any worker asked to `stop` (sent along).
   bool average_gradients(int64_t images, bool stop);
