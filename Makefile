@@ -21,7 +21,7 @@ DEBIAN_PACKAGES := cmake g++ make libdnnl-dev libhdf5-dev catch2 libbenchmark-de
 all: build
 
 deps:
-	@bash tools/install-deps.sh $(DEBIAN_PACKAGES)
+	@bash tools/scripts/install-deps.sh $(DEBIAN_PACKAGES)
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
@@ -41,13 +41,13 @@ test: build
 test-asan: deps
 	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DASTROCNN_SANITIZE=ON -DASTROCNN_BUILD_BENCH=OFF $(CMAKE_ARGS)
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
-	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tools/lsan.supp:print_suppressions=0 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tools/scripts/lsan.supp:print_suppressions=0 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 
 # `make demo` and `make test` from a clean clone of the committed HEAD on a
 # throw-away Debian 12 root, as a newcomer would run them: checks that
 # DEBIAN_PACKAGES is complete. Needs root and mmdebstrap; see the script.
 test-fresh:
-	bash tools/test-fresh.sh
+	bash tools/scripts/test-fresh.sh
 
 # The Python programs the comparison tests and benchmarks talk to, from PyPI,
 # in .venv (not needed to build or test: the tests that use them report

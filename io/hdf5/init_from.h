@@ -1,6 +1,6 @@
 // `astrocnn train --init-from CK.h5`: a new run that starts from the weights
 // of a checkpoint (e.g. torchvision's ImageNet ResNet converted by
-// tools/torch2h5.py), not from its optimiser, epoch or history (that is
+// tools/scripts/torch2h5.py), not from its optimiser, epoch or history (that is
 // --resume).
 //
 // Every entry of the model must be in the file under its state_dict name,

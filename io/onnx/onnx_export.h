@@ -3,7 +3,7 @@
 // with ONNX's generated protobuf classes (Debian's libonnx-dev) inside
 // onnx_export.cpp, checked by ONNX's checker and shape inference, and
 // serialised by protobuf. What maps which astrocnn layer onto these calls is
-// the exporter's business (tools/cmd_export.cpp), since io/ cannot see layers/.
+// the exporter's business (tools/commands/cmd_export.cpp), since io/ cannot see layers/.
 //
 //   OnnxModelBuilder onnx("small", 1, 32, 32);        // input "images" [batch, 1, 32, 32]
 //   std::string x = onnx.input();

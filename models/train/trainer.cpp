@@ -200,7 +200,7 @@ Trainer::Trainer(Module& model, const TrainOptions& options, Communicator* worke
       optimizer_(model.named_parameters(), options.sgd),
       workers_(workers ? *workers : alone_) {
   // The library's own checks (the command line checks its options, with
-  // their names and ranges, when it parses them: tools/option_checks.cpp).
+  // their names and ranges, when it parses them: tools/options/option_checks.cpp).
   ASTRO_CHECK(options.epochs > 0, "Trainer: epochs must be positive, got ", options.epochs);
   ASTRO_CHECK(options.batch_size > 0, "Trainer: batch_size must be positive, got ", options.batch_size);
   ASTRO_CHECK(options.noise_sigma >= 0, "Trainer: noise_sigma must be >= 0, got ", options.noise_sigma);

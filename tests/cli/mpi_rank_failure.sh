@@ -2,7 +2,7 @@
 # A rank that dies or hangs makes the whole run stop within seconds with a
 # clear error and a non-zero status, instead of leaving the other ranks
 # waiting in an allreduce forever. The failures come from the test hook
-# ASTROCNN_TEST_FAIL_RANK (tools/cmd_train.cpp): that rank exits, or hangs,
+# ASTROCNN_TEST_FAIL_RANK (tools/commands/cmd_train.cpp): that rank exits, or hangs,
 # at its second step.
 # Usage: mpi_rank_failure.sh PATH/TO/astrocnn
 source "$(dirname "$0")/mpi_testlib.bash" "$@"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The run directory of `astrocnn train --out` under hostile conditions
-# (tools/run_dir.h, tools/run_lock.h, tools/stop_signal.h):
+# (tools/run/run_dir.h, tools/run/run_lock.h, tools/run/stop_signal.h):
 #   1. a run killed before its first checkpoint leaves a directory that a
 #      plain `train` starts over in, and --resume says there is nothing to resume;
 #   2. two runs on one --out: the second fails at once naming the first's PID;

@@ -2,7 +2,7 @@
 # A signal to one MPI rank stops every rank at the same step (the request
 # rides in the gradient allreduce): one checkpoint, exit status 3, no rank
 # left waiting, and --resume on the same ranks ends exactly as an
-# uninterrupted run (tools/stop_signal.h, models/train/trainer.h).
+# uninterrupted run (tools/run/stop_signal.h, models/train/trainer.h).
 # Usage: run_directory_mpi.sh PATH/TO/astrocnn
 source "$(dirname "$0")/mpi_testlib.bash" "$@"
 have_hdf5 || { echo "SKIP: this astrocnn has no HDF5 (no checkpoints)"; exit 77; }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# PyTorch weights in and out (tools/torch2h5.py, tools/h52torch.py) and
+# PyTorch weights in and out (tools/scripts/torch2h5.py, tools/scripts/h52torch.py) and
 # `train --init-from`: a torchvision ResNet18 built in PyTorch (random
 # weights, batch-norm statistics moved off their start, conv1 for the 6 bands
 # of fakereal, 2 classes) is converted; `astrocnn predict` gives the softmax
@@ -13,8 +13,8 @@ source "$(dirname "$0")/testlib.bash" "$@"
 have_hdf5 || { echo "SKIP: this astrocnn has no HDF5 (no checkpoints)"; exit 77; }
 py=$(python_with torch torchvision h5py numpy)
 [ -n "$py" ] || { echo "SKIP: no Python with torch, torchvision, h5py and numpy (make python-peers, or set ASTROCNN_PYTHON)"; exit 77; }
-torch2h5=("$py" "$REPO/tools/torch2h5.py")
-h52torch=("$py" "$REPO/tools/h52torch.py")
+torch2h5=("$py" "$REPO/tools/scripts/torch2h5.py")
+h52torch=("$py" "$REPO/tools/scripts/h52torch.py")
 export OMP_NUM_THREADS=2
 
 # expect_tool_error PATTERN -- COMMAND...: exit status 2, one stderr line holding PATTERN.
