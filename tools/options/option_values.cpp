@@ -31,8 +31,12 @@ int cpu_thread_count() {
 #endif
 }
 
-Device parse_device(const std::string& name) {
+void check_device_name(const std::string& name) {
   ASTRO_CHECK(name == "cpu" || name == "cuda", "--device must be cpu or cuda, got '", name, "'");
+}
+
+Device parse_device(const std::string& name) {
+  check_device_name(name);
   if (name == "cpu") return Device::CPU;
   // A clear error when there is no GPU or no CUDA backend.
   parse_option("--device cuda", [] { return &backend_for(Device::CUDA); });

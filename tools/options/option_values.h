@@ -16,6 +16,8 @@ void apply_threads(int threads);
 // The threads the CPU backend uses (1 without oneDNN: the reference loops are serial).
 int cpu_thread_count();
 
+// Throws unless `name` is "cpu" or "cuda" (--device); looks for no device.
+void check_device_name(const std::string& name);
 // "cpu" or "cuda" (--device); checks that a CUDA device is there.
 Device parse_device(const std::string& name);
 // --precision: "fp32", "tf32" or "bf16" (kernels/precision.h), checked

@@ -91,19 +91,26 @@ json read_run_config(const std::string& checkpoint) {
     throw Error("checkpoint '" + checkpoint + "' has no model description in /meta (it was not "
                 "written by astrocnn train, so the network to build is unknown)");
   check_field_types(config, checkpoint);
-  // Checked now, before any data is read, though the callers read it again.
-  model_from_json(config["model"], checkpoint_config_part(checkpoint, "the model description"));
+  checkpoint_model_spec(config, checkpoint);  // checked now, before any data is read
   return config;
 #else
   return {};
 #endif
 }
 
+ModelSpec checkpoint_model_spec(const json& config, const std::string& checkpoint) {
+  return model_from_json(config.value("model", json()),
+                         checkpoint_config_part(checkpoint, "the model description"));
+}
+
 RestoredModel restore_model(const std::string& checkpoint, Device device) {
+  return restore_model(checkpoint, read_run_config(checkpoint), device);
+}
+
+RestoredModel restore_model(const std::string& checkpoint, const json& config, Device device) {
   RestoredModel r;
-  r.config = read_run_config(checkpoint);
-  r.spec = model_from_json(r.config["model"],
-                           checkpoint_config_part(checkpoint, "the model description"));
+  r.config = config;
+  r.spec = checkpoint_model_spec(config, checkpoint);
 #if defined(ASTROCNN_HAVE_HDF5)
   // The initial weights are overwritten, but draw them from a fixed seed all the same.
   manual_seed(0);

@@ -30,8 +30,14 @@ json read_run_config(const std::string& checkpoint);
 //   -> "checkpoint 'runs/x/best.h5': the model description in /meta/config"
 std::string checkpoint_config_part(const std::string& checkpoint, const std::string& part);
 
-// Builds the model `checkpoint` describes, on `device`, with its weights.
+// The model description of a run config read by read_run_config, errors
+// naming `checkpoint` and /meta/config.
+ModelSpec checkpoint_model_spec(const json& config, const std::string& checkpoint);
+
+// Builds the model `checkpoint` describes, on `device`, with its weights;
+// `config` is its read_run_config(), when the caller has already read it.
 RestoredModel restore_model(const std::string& checkpoint, Device device);
+RestoredModel restore_model(const std::string& checkpoint, const json& config, Device device);
 
 // The model `spec` describes (its name is known: checked with the options or
 // by model_from_json). Errors start with `subject`, where the spec came from

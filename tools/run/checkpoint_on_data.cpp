@@ -80,11 +80,10 @@ CheckpointOnData open_checkpoint_on_data(const CheckpointOnDataArgs& a) {
   run.checkpoint = a.checkpoint;
   run.config = read_run_config(a.checkpoint);
   run.data = DataSource::file(a.file, a.data);
-  run.spec = model_from_json(run.config["model"],
-                             checkpoint_config_part(a.checkpoint, "the model description"));
+  run.spec = checkpoint_model_spec(run.config, a.checkpoint);
   check_images_fit(run.info(), run.spec, "checkpoint '" + a.checkpoint + "'");
   run.classifier = run.config.contains("data") && run.config["data"].value("class_labels", false);
-  run.restored = restore_model(a.checkpoint, run.device);
+  run.restored = restore_model(a.checkpoint, run.config, run.device);
   run.restored.model->eval();
   if (run.classifier)
     run.data->limit_class_ids(run.spec.options.outputs,

@@ -79,8 +79,7 @@ void check_option_names(const TrainArgs& a) {
               "--schedule: unknown learning-rate schedule '", a.schedule,
               "' (known: constant, step, cosine)");
   augment_options(a);  // checks the augmentation flags
-  ASTRO_CHECK(a.device == "cpu" || a.device == "cuda", "--device must be cpu or cuda, got '",
-              a.device, "'");
+  check_device_name(a.device);
   parse_option("--precision", [&] { return parse_precision(a.precision); });
 }
 
@@ -271,8 +270,7 @@ void plan_model(const TrainArgs& a, TrainingPlan& plan) {
   spec.options.small_input_stem = a.small_stem;
   spec.options.dropout = a.dropout;
   if (a.resume) {
-    spec = model_from_json(plan.stored["model"],
-                           checkpoint_config_part(plan.checkpoint, "the model description"));
+    spec = checkpoint_model_spec(plan.stored, plan.checkpoint);
     check_same_data(plan.stored["data"], info, plan.checkpoint);
     check_images_fit(info, spec, "checkpoint '" + plan.checkpoint + "'");
     check_labels_fit(info, spec, "checkpoint '" + plan.checkpoint + "'");
