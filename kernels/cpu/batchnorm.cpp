@@ -18,6 +18,7 @@
 #include <cmath>
 
 #include "kernels/cpu/dnnl_context.h"
+#include "kernels/cpu/dnnl_primitive.h"
 #include "kernels/cpu/onednn_backend.h"
 
 namespace astrocnn {
@@ -42,29 +43,6 @@ dnnl::batch_normalization_forward::primitive_desc forward_pd(prop_kind prop,
   return {{prop, BnDescs(p).data, static_cast<float>(p.eps), flags}, eng};
 }
 
-// Memory for every argument any of the three primitives takes; `variance`
-// owns a buffer in training forward and backward (oneDNN's variance is not a
-// Backend tensor), and is bound to running_var in eval forward.
-struct BatchNormOp : CachedOp {
-  dnnl::primitive prim;
-  memory x, y, gamma, beta, mean, variance, dx, dgamma, dbeta;
-
-  BatchNormOp(dnnl::primitive prim_, const BatchNormParams& p, Context& ctx, bool own_variance)
-      : prim(std::move(prim_)) {
-    const BnDescs d(p);
-    x = ctx.unbound(d.data);
-    y = ctx.unbound(d.data);
-    dx = ctx.unbound(d.data);
-    gamma = ctx.unbound(d.stat);
-    beta = ctx.unbound(d.stat);
-    mean = ctx.unbound(d.stat);
-    dgamma = ctx.unbound(d.stat);
-    dbeta = ctx.unbound(d.stat);
-    variance = own_variance ? memory(d.stat, ctx.engine()) : ctx.unbound(d.stat);
-  }
-  float* variance_data() { return static_cast<float*>(variance.get_data_handle()); }
-};
-
 std::string key(const char* op, const BatchNormParams& p) {
   return op_key(op, p.N, p.C, p.HW, p.eps);
 }
@@ -78,20 +56,24 @@ void OneDnnBackend::batch_norm_forward_train(const BatchNormParams& p, const Ten
   require_f32("batch_norm_forward_train", x);
   Context& ctx = Context::get();
   auto lock = ctx.lock();
-  auto& e = ctx.cached<BatchNormOp>(key("batch_norm_forward_train", p), [&] {
+  // oneDNN's variance is no Backend tensor: the entry owns a buffer for it.
+  auto& e = ctx.cached<PrimitiveOp>(key("batch_norm_forward_train", p), [&] {
+    const BnDescs d(p);
     auto pd = forward_pd(prop_kind::forward_training, kAffine, p, ctx.engine());
-    return BatchNormOp(dnnl::batch_normalization_forward(pd), p, ctx, true);
+    PrimitiveOp op(dnnl::batch_normalization_forward(pd), pd);
+    op.input(DNNL_ARG_SRC, d.data).input(DNNL_ARG_SCALE, d.stat).input(DNNL_ARG_SHIFT, d.stat);
+    op.output(DNNL_ARG_DST, d.data).output(DNNL_ARG_MEAN, d.stat).own(DNNL_ARG_VARIANCE, d.stat);
+    return op;
   });
-  ctx.run(e.prim, {{DNNL_ARG_SRC, bind(e.x, x)},
-                   {DNNL_ARG_SCALE, bind(e.gamma, gamma)},
-                   {DNNL_ARG_SHIFT, bind(e.beta, beta)},
-                   {DNNL_ARG_DST, bind(e.y, y)},
-                   {DNNL_ARG_MEAN, bind(e.mean, save_mean)},
-                   {DNNL_ARG_VARIANCE, e.variance}});
+  e.run({{DNNL_ARG_SRC, x},
+         {DNNL_ARG_SCALE, gamma},
+         {DNNL_ARG_SHIFT, beta},
+         {DNNL_ARG_DST, y},
+         {DNNL_ARG_MEAN, save_mean}});
 
   const double n = static_cast<double>(p.N * p.HW);
   const double unbias = n > 1 ? n / (n - 1) : 1.0;  // ops::batch_norm rejects n == 1 in training
-  const float* var = e.variance_data();
+  const float* var = e.owned(DNNL_ARG_VARIANCE);
   const float* mean = save_mean.data<float>();
   float* invstd = save_invstd.data<float>();
   float* rmean = running_mean.data<float>();
@@ -110,17 +92,21 @@ void OneDnnBackend::batch_norm_forward_eval(const BatchNormParams& p, const Tens
   require_f32("batch_norm_forward_eval", x);
   Context& ctx = Context::get();
   auto lock = ctx.lock();
-  auto& e = ctx.cached<BatchNormOp>(key("batch_norm_forward_eval", p), [&] {
+  auto& e = ctx.cached<PrimitiveOp>(key("batch_norm_forward_eval", p), [&] {
+    const BnDescs d(p);
     auto pd = forward_pd(prop_kind::forward_inference,
                          kAffine | normalization_flags::use_global_stats, p, ctx.engine());
-    return BatchNormOp(dnnl::batch_normalization_forward(pd), p, ctx, false);
+    PrimitiveOp op(dnnl::batch_normalization_forward(pd), pd);
+    op.input(DNNL_ARG_SRC, d.data).input(DNNL_ARG_SCALE, d.stat).input(DNNL_ARG_SHIFT, d.stat);
+    op.input(DNNL_ARG_MEAN, d.stat).input(DNNL_ARG_VARIANCE, d.stat).output(DNNL_ARG_DST, d.data);
+    return op;
   });
-  ctx.run(e.prim, {{DNNL_ARG_SRC, bind(e.x, x)},
-                   {DNNL_ARG_SCALE, bind(e.gamma, gamma)},
-                   {DNNL_ARG_SHIFT, bind(e.beta, beta)},
-                   {DNNL_ARG_MEAN, bind(e.mean, running_mean)},
-                   {DNNL_ARG_VARIANCE, bind(e.variance, running_var)},
-                   {DNNL_ARG_DST, bind(e.y, y)}});
+  e.run({{DNNL_ARG_SRC, x},
+         {DNNL_ARG_SCALE, gamma},
+         {DNNL_ARG_SHIFT, beta},
+         {DNNL_ARG_MEAN, running_mean},
+         {DNNL_ARG_VARIANCE, running_var},
+         {DNNL_ARG_DST, y}});
 }
 
 void OneDnnBackend::batch_norm_backward(const BatchNormParams& p, const Tensor& x,
@@ -134,38 +120,40 @@ void OneDnnBackend::batch_norm_backward(const BatchNormParams& p, const Tensor& 
   require_f32("batch_norm_backward", x);
   Context& ctx = Context::get();
   auto lock = ctx.lock();
-  auto& e = ctx.cached<BatchNormOp>(key("batch_norm_backward", p), [&] {
+  auto& e = ctx.cached<PrimitiveOp>(key("batch_norm_backward", p), [&] {
     const BnDescs d(p);
     dnnl::batch_normalization_backward::desc desc(prop_kind::backward, d.data, d.data,
                                                   static_cast<float>(p.eps), kAffine);
     dnnl::batch_normalization_backward::primitive_desc pd(
         desc, ctx.engine(), forward_pd(prop_kind::forward_training, kAffine, p, ctx.engine()));
-    BatchNormOp made(dnnl::batch_normalization_backward(pd), p, ctx, true);
+    PrimitiveOp op(dnnl::batch_normalization_backward(pd), pd);
+    op.input(DNNL_ARG_SRC, d.data).input(DNNL_ARG_DIFF_DST, d.data).input(DNNL_ARG_SCALE, d.stat);
+    op.input(DNNL_ARG_MEAN, d.stat).own(DNNL_ARG_VARIANCE, d.stat);
+    op.output(DNNL_ARG_DIFF_SRC, d.data).output(DNNL_ARG_DIFF_SCALE, d.stat);
+    op.output(DNNL_ARG_DIFF_SHIFT, d.stat);
     // oneDNN 2.6's backward insists on a SHIFT argument when use_shift is set,
     // although the gradients do not depend on beta (which the Backend
     // interface does not pass): give it a zero buffer of its own.
-    made.beta = memory(d.stat, ctx.engine());
-    std::fill_n(static_cast<float*>(made.beta.get_data_handle()), p.C, 0.0f);
-    return made;
+    op.own(DNNL_ARG_SHIFT, d.stat);
+    std::fill_n(op.owned(DNNL_ARG_SHIFT), p.C, 0.0f);
+    return op;
   });
   // var = 1/invstd^2 - eps, with eps rounded to float as oneDNN will add it
   // back, so that oneDNN's 1/sqrt(var + eps) reproduces save_invstd.
   const double eps_f = static_cast<float>(p.eps);
   const float* invstd = save_invstd.data<float>();
-  float* var = e.variance_data();
+  float* var = e.owned(DNNL_ARG_VARIANCE);
   for (int64_t c = 0; c < p.C; ++c) {
     const double s = invstd[c];
     var[c] = static_cast<float>(1.0 / (s * s) - eps_f);
   }
-  ctx.run(e.prim, {{DNNL_ARG_SRC, bind(e.x, x)},
-                   {DNNL_ARG_DIFF_DST, bind(e.y, dy)},
-                   {DNNL_ARG_SCALE, bind(e.gamma, gamma)},
-                   {DNNL_ARG_SHIFT, e.beta},
-                   {DNNL_ARG_MEAN, bind(e.mean, save_mean)},
-                   {DNNL_ARG_VARIANCE, e.variance},
-                   {DNNL_ARG_DIFF_SRC, bind(e.dx, dx)},
-                   {DNNL_ARG_DIFF_SCALE, bind(e.dgamma, dgamma)},
-                   {DNNL_ARG_DIFF_SHIFT, bind(e.dbeta, dbeta)}});
+  e.run({{DNNL_ARG_SRC, x},
+         {DNNL_ARG_DIFF_DST, dy},
+         {DNNL_ARG_SCALE, gamma},
+         {DNNL_ARG_MEAN, save_mean},
+         {DNNL_ARG_DIFF_SRC, dx},
+         {DNNL_ARG_DIFF_SCALE, dgamma},
+         {DNNL_ARG_DIFF_SHIFT, dbeta}});
 }
 
 }  // namespace astrocnn

@@ -3,7 +3,7 @@
 //
 // The primitives are created with Tag::any so that oneDNN picks its fastest
 // (blocked, e.g. nChw16c / OIhw16i16o) layouts; Operand reorders the user's
-// plain tensors into them and back (scratch slots 0, 1, 2 in argument order).
+// plain tensors into them and back (PrimitiveOp, dnnl_primitive.h).
 // The reorders cost a pass over each tensor, well worth it: on the
 // Huertas-Company layers (batch 32, one thread) the blocked kernels took
 // 0.5-0.8x the time of the all-plain ones, reorders included, except
@@ -16,6 +16,7 @@
 // The float32 -> bfloat16 conversion rides on the layout reorder each
 // operand pays anyway, so it costs one pass over the tensor, not two.
 #include "kernels/cpu/dnnl_context.h"
+#include "kernels/cpu/dnnl_primitive.h"
 #include "kernels/cpu/onednn_backend.h"
 
 namespace astrocnn {
@@ -24,7 +25,6 @@ namespace {
 using namespace cpu;
 using dnnl::algorithm;
 using dnnl::prop_kind;
-using Role = Operand::Role;
 
 // The user's plain descriptors, the "any" ones the primitives are built
 // from, and the geometry. A tensor is an operand (read: *_in, in the math
@@ -73,23 +73,6 @@ dnnl::convolution_forward::primitive_desc forward_pd(const ConvDescs& d, bool wi
           eng};
 }
 
-struct ConvForward : CachedOp {
-  dnnl::convolution_forward prim;
-  Operand x, w, y;
-  memory b;
-};
-
-struct ConvBackwardData : CachedOp {
-  dnnl::convolution_backward_data prim;
-  Operand dy, w, dx;
-};
-
-struct ConvBackwardWeights : CachedOp {
-  dnnl::convolution_backward_weights prim;
-  Operand x, dy, dw;
-  memory db;
-};
-
 }  // namespace
 
 void OneDnnBackend::conv2d_forward(const Conv2dParams& p, const Tensor& x, const Tensor& w,
@@ -98,23 +81,15 @@ void OneDnnBackend::conv2d_forward(const Conv2dParams& p, const Tensor& x, const
   Context& ctx = Context::get();
   auto lock = ctx.lock();
   const auto type = operand_type();
-  auto& e = ctx.cached<ConvForward>(op_key("conv2d_forward", p.str(), bias != nullptr, type_name(type)), [&] {
+  auto& e = ctx.cached<PrimitiveOp>(op_key("conv2d_forward", p.str(), bias != nullptr, type_name(type)), [&] {
     ConvDescs d(p, type);
     auto pd = forward_pd(d, bias != nullptr, ctx.engine());
-    ConvForward made;
-    made.prim = dnnl::convolution_forward(pd);
-    made.x = Operand(d.x, pd.src_desc(), Role::Input, 0, ctx.engine());
-    made.w = Operand(d.w, pd.weights_desc(), Role::Input, 1, ctx.engine());
-    made.y = Operand(d.y, pd.dst_desc(), Role::Output, 2, ctx.engine());
-    made.b = ctx.unbound(d.b);
-    return made;
+    PrimitiveOp op(dnnl::convolution_forward(pd), pd);
+    op.input(DNNL_ARG_SRC, d.x).input(DNNL_ARG_WEIGHTS, d.w).output(DNNL_ARG_DST, d.y);
+    if (bias) op.input(DNNL_ARG_BIAS, d.b);
+    return op;
   });
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, e.x.in(x, ctx.stream())},
-                                       {DNNL_ARG_WEIGHTS, e.w.in(w, ctx.stream())},
-                                       {DNNL_ARG_DST, e.y.out(y)}};
-  if (bias) args[DNNL_ARG_BIAS] = bind(e.b, *bias);
-  ctx.run(e.prim, args);
-  e.y.out_done(ctx.stream());
+  e.run({{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_BIAS, bias}, {DNNL_ARG_DST, y}});
 }
 
 void OneDnnBackend::conv2d_backward_data(const Conv2dParams& p, const Tensor& dy, const Tensor& w,
@@ -123,23 +98,17 @@ void OneDnnBackend::conv2d_backward_data(const Conv2dParams& p, const Tensor& dy
   Context& ctx = Context::get();
   auto lock = ctx.lock();
   const auto type = operand_type();
-  auto& e = ctx.cached<ConvBackwardData>(op_key("conv2d_backward_data", p.str(), type_name(type)), [&] {
+  auto& e = ctx.cached<PrimitiveOp>(op_key("conv2d_backward_data", p.str(), type_name(type)), [&] {
     ConvDescs d(p, type);
     dnnl::convolution_backward_data::desc desc(algorithm::convolution_direct, d.x_out, d.w_in,
                                                d.y_in, d.strides, d.pad_l, d.pad_r);
     dnnl::convolution_backward_data::primitive_desc pd(desc, ctx.engine(),
                                                        forward_pd(d, false, ctx.engine()));
-    ConvBackwardData made;
-    made.prim = dnnl::convolution_backward_data(pd);
-    made.dy = Operand(d.y, pd.diff_dst_desc(), Role::Input, 0, ctx.engine());
-    made.w = Operand(d.w, pd.weights_desc(), Role::Input, 1, ctx.engine());
-    made.dx = Operand(d.x, pd.diff_src_desc(), Role::Output, 2, ctx.engine());
-    return made;
+    PrimitiveOp op(dnnl::convolution_backward_data(pd), pd);
+    op.input(DNNL_ARG_DIFF_DST, d.y).input(DNNL_ARG_WEIGHTS, d.w).output(DNNL_ARG_DIFF_SRC, d.x);
+    return op;
   });
-  ctx.run(e.prim, {{DNNL_ARG_DIFF_DST, e.dy.in(dy, ctx.stream())},
-                          {DNNL_ARG_WEIGHTS, e.w.in(w, ctx.stream())},
-                          {DNNL_ARG_DIFF_SRC, e.dx.out(dx)}});
-  e.dx.out_done(ctx.stream());
+  e.run({{DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, dx}});
 }
 
 void OneDnnBackend::conv2d_backward_weights(const Conv2dParams& p, const Tensor& x,
@@ -149,7 +118,7 @@ void OneDnnBackend::conv2d_backward_weights(const Conv2dParams& p, const Tensor&
   Context& ctx = Context::get();
   auto lock = ctx.lock();
   const auto type = operand_type();
-  auto& e = ctx.cached<ConvBackwardWeights>(
+  auto& e = ctx.cached<PrimitiveOp>(
       op_key("conv2d_backward_weights", p.str(), with_bias, type_name(type)), [&] {
         ConvDescs d(p, type);
         using desc = dnnl::convolution_backward_weights::desc;
@@ -158,20 +127,14 @@ void OneDnnBackend::conv2d_backward_weights(const Conv2dParams& p, const Tensor&
             with_bias ? desc(alg, d.x_in, d.w_out, d.b, d.y_in, d.strides, d.pad_l, d.pad_r)
                       : desc(alg, d.x_in, d.w_out, d.y_in, d.strides, d.pad_l, d.pad_r),
             ctx.engine(), forward_pd(d, with_bias, ctx.engine()));
-        ConvBackwardWeights made;
-        made.prim = dnnl::convolution_backward_weights(pd);
-        made.x = Operand(d.x, pd.src_desc(), Role::Input, 0, ctx.engine());
-        made.dy = Operand(d.y, pd.diff_dst_desc(), Role::Input, 1, ctx.engine());
-        made.dw = Operand(d.w, pd.diff_weights_desc(), Role::Output, 2, ctx.engine());
-        made.db = ctx.unbound(d.b);
-        return made;
+        PrimitiveOp op(dnnl::convolution_backward_weights(pd), pd);
+        op.input(DNNL_ARG_SRC, d.x).input(DNNL_ARG_DIFF_DST, d.y);
+        op.output(DNNL_ARG_DIFF_WEIGHTS, d.w);
+        if (with_bias) op.output(DNNL_ARG_DIFF_BIAS, d.b);
+        return op;
       });
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, e.x.in(x, ctx.stream())},
-                                       {DNNL_ARG_DIFF_DST, e.dy.in(dy, ctx.stream())},
-                                       {DNNL_ARG_DIFF_WEIGHTS, e.dw.out(dw)}};
-  if (dbias) args[DNNL_ARG_DIFF_BIAS] = bind(e.db, *dbias);
-  ctx.run(e.prim, args);
-  e.dw.out_done(ctx.stream());
+  e.run({{DNNL_ARG_SRC, x}, {DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_DIFF_WEIGHTS, dw},
+         {DNNL_ARG_DIFF_BIAS, dbias}});
 }
 
 }  // namespace astrocnn

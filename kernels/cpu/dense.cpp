@@ -6,6 +6,7 @@
 // converted to bfloat16 on the way in (Operand's reorder, into scratch) and
 // the result is float32, as for convolutions (conv2d.cpp).
 #include "kernels/cpu/dnnl_context.h"
+#include "kernels/cpu/dnnl_primitive.h"
 #include "kernels/cpu/onednn_backend.h"
 
 namespace astrocnn {
@@ -13,7 +14,6 @@ namespace {
 
 using namespace cpu;
 using dnnl::prop_kind;
-using Role = Operand::Role;
 
 // The user's float32 descriptors and the operands' (in the math precision).
 struct DenseDescs {
@@ -34,14 +34,6 @@ dnnl::inner_product_forward::primitive_desc forward_pd(const DenseDescs& d, bool
           eng};
 }
 
-// A pass: two operands read (scratch slots 0 and 1), one result written
-// (slot 2), and the bias or its gradient.
-struct DenseOp : CachedOp {
-  dnnl::primitive prim;
-  Operand a, b, result;
-  memory bias;
-};
-
 }  // namespace
 
 void OneDnnBackend::dense_forward(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) {
@@ -50,23 +42,15 @@ void OneDnnBackend::dense_forward(const Tensor& x, const Tensor& w, const Tensor
   Context& ctx = Context::get();
   auto lock = ctx.lock();
   const auto type = operand_type();
-  auto& e = ctx.cached<DenseOp>(op_key("dense_forward", N, I, O, bias != nullptr, type_name(type)), [&] {
+  auto& e = ctx.cached<PrimitiveOp>(op_key("dense_forward", N, I, O, bias != nullptr, type_name(type)), [&] {
     DenseDescs d(N, I, O, type);
     auto pd = forward_pd(d, bias != nullptr, ctx.engine());
-    DenseOp op;
-    op.prim = dnnl::inner_product_forward(pd);
-    op.a = Operand(d.x, pd.src_desc(), Role::Input, 0, ctx.engine());
-    op.b = Operand(d.w, pd.weights_desc(), Role::Input, 1, ctx.engine());
-    op.result = Operand(d.y, pd.dst_desc(), Role::Output, 2, ctx.engine());
-    op.bias = ctx.unbound(d.b);
+    PrimitiveOp op(dnnl::inner_product_forward(pd), pd);
+    op.input(DNNL_ARG_SRC, d.x).input(DNNL_ARG_WEIGHTS, d.w).output(DNNL_ARG_DST, d.y);
+    if (bias) op.input(DNNL_ARG_BIAS, d.b);
     return op;
   });
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, e.a.in(x, ctx.stream())},
-                                       {DNNL_ARG_WEIGHTS, e.b.in(w, ctx.stream())},
-                                       {DNNL_ARG_DST, e.result.out(y)}};
-  if (bias) args[DNNL_ARG_BIAS] = bind(e.bias, *bias);
-  ctx.run(e.prim, args);
-  e.result.out_done(ctx.stream());
+  e.run({{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_BIAS, bias}, {DNNL_ARG_DST, y}});
 }
 
 // dx = dy w
@@ -76,22 +60,16 @@ void OneDnnBackend::dense_backward_data(const Tensor& dy, const Tensor& w, Tenso
   Context& ctx = Context::get();
   auto lock = ctx.lock();
   const auto type = operand_type();
-  auto& e = ctx.cached<DenseOp>(op_key("dense_backward_data", N, I, O, type_name(type)), [&] {
+  auto& e = ctx.cached<PrimitiveOp>(op_key("dense_backward_data", N, I, O, type_name(type)), [&] {
     DenseDescs d(N, I, O, type);
     dnnl::inner_product_backward_data::desc desc(d.x, d.w_in, d.y_in);
     dnnl::inner_product_backward_data::primitive_desc pd(desc, ctx.engine(),
                                                          forward_pd(d, false, ctx.engine()));
-    DenseOp op;
-    op.prim = dnnl::inner_product_backward_data(pd);
-    op.a = Operand(d.y, pd.diff_dst_desc(), Role::Input, 0, ctx.engine());
-    op.b = Operand(d.w, pd.weights_desc(), Role::Input, 1, ctx.engine());
-    op.result = Operand(d.x, pd.diff_src_desc(), Role::Output, 2, ctx.engine());
+    PrimitiveOp op(dnnl::inner_product_backward_data(pd), pd);
+    op.input(DNNL_ARG_DIFF_DST, d.y).input(DNNL_ARG_WEIGHTS, d.w).output(DNNL_ARG_DIFF_SRC, d.x);
     return op;
   });
-  ctx.run(e.prim, {{DNNL_ARG_DIFF_DST, e.a.in(dy, ctx.stream())},
-                   {DNNL_ARG_WEIGHTS, e.b.in(w, ctx.stream())},
-                   {DNNL_ARG_DIFF_SRC, e.result.out(dx)}});
-  e.result.out_done(ctx.stream());
+  e.run({{DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, dx}});
 }
 
 // dw = dy^T x, dbias = column sums of dy
@@ -103,27 +81,21 @@ void OneDnnBackend::dense_backward_weights(const Tensor& x, const Tensor& dy, Te
   Context& ctx = Context::get();
   auto lock = ctx.lock();
   const auto type = operand_type();
-  auto& e = ctx.cached<DenseOp>(
+  auto& e = ctx.cached<PrimitiveOp>(
       op_key("dense_backward_weights", N, I, O, with_bias, type_name(type)), [&] {
         DenseDescs d(N, I, O, type);
         using desc = dnnl::inner_product_backward_weights::desc;
         dnnl::inner_product_backward_weights::primitive_desc pd(
             with_bias ? desc(d.x_in, d.w, d.b, d.y_in) : desc(d.x_in, d.w, d.y_in), ctx.engine(),
             forward_pd(d, with_bias, ctx.engine()));
-        DenseOp op;
-        op.prim = dnnl::inner_product_backward_weights(pd);
-        op.a = Operand(d.x, pd.src_desc(), Role::Input, 0, ctx.engine());
-        op.b = Operand(d.y, pd.diff_dst_desc(), Role::Input, 1, ctx.engine());
-        op.result = Operand(d.w, pd.diff_weights_desc(), Role::Output, 2, ctx.engine());
-        op.bias = ctx.unbound(d.b);
+        PrimitiveOp op(dnnl::inner_product_backward_weights(pd), pd);
+        op.input(DNNL_ARG_SRC, d.x).input(DNNL_ARG_DIFF_DST, d.y);
+        op.output(DNNL_ARG_DIFF_WEIGHTS, d.w);
+        if (with_bias) op.output(DNNL_ARG_DIFF_BIAS, d.b);
         return op;
       });
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, e.a.in(x, ctx.stream())},
-                                       {DNNL_ARG_DIFF_DST, e.b.in(dy, ctx.stream())},
-                                       {DNNL_ARG_DIFF_WEIGHTS, e.result.out(dw)}};
-  if (dbias) args[DNNL_ARG_DIFF_BIAS] = bind(e.bias, *dbias);
-  ctx.run(e.prim, args);
-  e.result.out_done(ctx.stream());
+  e.run({{DNNL_ARG_SRC, x}, {DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_DIFF_WEIGHTS, dw},
+         {DNNL_ARG_DIFF_BIAS, dbias}});
 }
 
 }  // namespace astrocnn

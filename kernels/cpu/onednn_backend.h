@@ -8,7 +8,9 @@
 // backend_for() sends float64 tensors to the reference backend.
 //
 // This header is free of oneDNN types so that anything may include it; the
-// oneDNN plumbing (engine, stream, primitive cache) lives in dnnl_context.h.
+// oneDNN plumbing (engine, stream, primitive cache) lives in dnnl_context.h,
+// and a cached primitive with its arguments (reorders included) in
+// dnnl_primitive.h.
 // Calls are serialised by one mutex (the cached primitives own scratch
 // buffers); oneDNN parallelises inside each call.
 #pragma once
