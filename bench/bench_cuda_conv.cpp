@@ -43,11 +43,8 @@ const char* pass_name(Pass p) {
 }
 constexpr Pass kPasses[] = {Pass::Forward, Pass::BackwardData, Pass::BackwardWeights};
 
-// cuda_api.h tells TF32 SGEMM versions apart (sgemm_version_is_tf32); for
-// convolutions the tensor-core versions carry "tf32" in their name.
-bool conv_version_uses_tf32(int v) {
-  return conv_version_name(v).find("tf32") != std::string::npos;
-}
+// Each version says what its multiplies read the operands as (cuda_api.h).
+bool conv_version_uses_tf32(int v) { return conv_version_precision(v) == Precision::TF32; }
 
 bool any_tf32_conv_version() {
   for (int v = 1; v <= conv_version_count(); ++v)

@@ -121,9 +121,9 @@ void CudaBackend::batch_norm_forward_train(const BatchNormParams& p, const Tenso
   float* psm = cuda::out_f32(save_mean, op);
   float* psi = cuda::out_f32(save_invstd, op);
   if (p.C == 0) return;
-  batch_norm_train_kernel<<<channel_blocks(p, op), cuda::kThreads, 0, cuda::stream()>>>(
-      ChannelView{p.N, p.C, p.HW}, p.eps, p.momentum, px, pg, pb, prm, prv, py, psm, psi);
-  cuda::check_launch("batch_norm_train_kernel");
+  cuda::launch("batch_norm_train_kernel", batch_norm_train_kernel, channel_blocks(p, op), cuda::kThreads, 0,
+               cuda::stream(), ChannelView{p.N, p.C, p.HW}, p.eps, p.momentum, px, pg, pb, prm, prv, py,
+               psm, psi);
 }
 
 void CudaBackend::batch_norm_forward_eval(const BatchNormParams& p, const Tensor& x,
@@ -139,9 +139,8 @@ void CudaBackend::batch_norm_forward_eval(const BatchNormParams& p, const Tensor
   float* py = cuda::out_f32(y, op);
   const int64_t total = y.numel();
   if (total == 0) return;
-  batch_norm_eval_kernel<<<cuda::grid_for(total), cuda::kThreads, 0, cuda::stream()>>>(
-      ChannelView{p.N, p.C, p.HW}, p.eps, px, pg, pb, prm, prv, py, total);
-  cuda::check_launch("batch_norm_eval_kernel");
+  cuda::launch_1d("batch_norm_eval_kernel", batch_norm_eval_kernel, total, cuda::stream(),
+                  ChannelView{p.N, p.C, p.HW}, p.eps, px, pg, pb, prm, prv, py, total);
 }
 
 void CudaBackend::batch_norm_backward(const BatchNormParams& p, const Tensor& x, const Tensor& dy,
@@ -158,9 +157,9 @@ void CudaBackend::batch_norm_backward(const BatchNormParams& p, const Tensor& x,
   float* pdg = cuda::out_f32(dgamma, op);
   float* pdb = cuda::out_f32(dbeta, op);
   if (p.C == 0) return;
-  batch_norm_backward_kernel<<<channel_blocks(p, op), cuda::kThreads, 0, cuda::stream()>>>(
-      ChannelView{p.N, p.C, p.HW}, p.use_batch_stats, px, pdy, pg, psm, psi, pdx, pdg, pdb);
-  cuda::check_launch("batch_norm_backward_kernel");
+  cuda::launch("batch_norm_backward_kernel", batch_norm_backward_kernel, channel_blocks(p, op),
+               cuda::kThreads, 0, cuda::stream(), ChannelView{p.N, p.C, p.HW}, p.use_batch_stats, px,
+               pdy, pg, psm, psi, pdx, pdg, pdb);
 }
 
 }  // namespace astrocnn

@@ -23,11 +23,12 @@ struct ConvVersion {
   ForwardFn forward;
   BackwardDataFn backward_data;
   BackwardWeightsFn backward_weights;
+  Precision precision;  // what its multiplies read the operands as (kernels/precision.h)
 };
 
 const ConvVersion kVersions[] = {
-    {"v1_direct", conv_v1_forward, conv_v1_backward_data, conv_v1_backward_weights},
-    {"v2_implicit_gemm", conv_v2_forward, conv_v2_backward_data, conv_v2_backward_weights},
+    {"v1_direct", conv_v1_forward, conv_v1_backward_data, conv_v1_backward_weights, Precision::FP32},
+    {"v2_implicit_gemm", conv_v2_forward, conv_v2_backward_data, conv_v2_backward_weights, Precision::FP32},
 };
 constexpr int kVersionCount = static_cast<int>(sizeof(kVersions) / sizeof(kVersions[0]));
 
@@ -92,6 +93,11 @@ int conv_version() { return cuda::choice().current(); }
 void set_conv_version(int version) { cuda::choice().set(version, "set_conv_version"); }
 std::string conv_version_name(int version) { return cuda::choice().name(version, "conv_version_name"); }
 
+Precision conv_version_precision(int version) {
+  cuda::choice().check(version, "conv_version_precision");
+  return cuda::kVersions[version - 1].precision;
+}
+
 void CudaBackend::conv2d_forward(const Conv2dParams& p, const Tensor& x, const Tensor& w,
                                  const Tensor* bias, Tensor& y) {
   const float* px = cuda::in_f32(x, "conv2d_forward");
@@ -118,8 +124,8 @@ void CudaBackend::conv2d_backward_weights(const Conv2dParams& p, const Tensor& x
   const cuda::ConvShape s = cuda::conv_shape(p);
   cuda::current().backward_weights(s, px, pdy, pdw, cuda::stream());
   if (pdb && s.K > 0) {
-    cuda::conv_bias_grad_kernel<<<s.K, cuda::kThreads, 0, cuda::stream()>>>(s, pdy, pdb);
-    cuda::check_launch("conv_bias_grad_kernel");
+    cuda::launch("conv_bias_grad_kernel", cuda::conv_bias_grad_kernel, s.K, cuda::kThreads, 0,
+                 cuda::stream(), s, pdy, pdb);  // one block per output channel
   }
 }
 

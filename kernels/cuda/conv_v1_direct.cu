@@ -94,24 +94,23 @@ void conv_v1_forward(const ConvShape& s, const float* x, const float* w, const f
                      cudaStream_t stream) {
   const int64_t total = static_cast<int64_t>(s.N) * s.K * s.P * s.Q;
   if (total == 0) return;
-  conv_direct_forward_kernel<<<grid_for(total), kThreads, 0, stream>>>(s, x, w, bias, y, total);
-  check_launch("conv_direct_forward_kernel");
+  launch_1d("conv_direct_forward_kernel", conv_direct_forward_kernel, total, stream, s, x, w, bias, y, total);
 }
 
 void conv_v1_backward_data(const ConvShape& s, const float* dy, const float* w, float* dx,
                            cudaStream_t stream) {
   const int64_t total = static_cast<int64_t>(s.N) * s.C * s.H * s.W;
   if (total == 0) return;
-  conv_direct_backward_data_kernel<<<grid_for(total), kThreads, 0, stream>>>(s, dy, w, dx, total);
-  check_launch("conv_direct_backward_data_kernel");
+  launch_1d("conv_direct_backward_data_kernel", conv_direct_backward_data_kernel, total, stream, s, dy, w,
+            dx, total);
 }
 
 void conv_v1_backward_weights(const ConvShape& s, const float* x, const float* dy, float* dw,
                               cudaStream_t stream) {
   const int64_t total = static_cast<int64_t>(s.K) * s.Cg * s.R * s.S;
   if (total == 0) return;
-  conv_direct_backward_weights_kernel<<<grid_for(total), kThreads, 0, stream>>>(s, x, dy, dw, total);
-  check_launch("conv_direct_backward_weights_kernel");
+  launch_1d("conv_direct_backward_weights_kernel", conv_direct_backward_weights_kernel, total, stream, s, x,
+            dy, dw, total);
 }
 
 }  // namespace astrocnn::cuda

@@ -195,8 +195,8 @@ __global__ void sum_splits_kernel(const float* workspace, int splits, int64_t pe
 int tiles(int64_t n, int tile) { return static_cast<int>((n + tile - 1) / tile); }
 
 template <class Problem>
-void launch(const char* name, const Problem& pr, int64_t rows, int64_t cols, int64_t depth, int splits,
-            cudaStream_t stream) {
+void launch_gemm(const char* name, const Problem& pr, int64_t rows, int64_t cols, int64_t depth, int splits,
+                 cudaStream_t stream) {
   if (rows == 0 || cols == 0) return;
   // Slices of whole reduction steps; the last slices may come out empty (they store zeros).
   const int64_t per_split = ((depth + splits - 1) / splits + kBK - 1) / kBK * kBK;
@@ -206,8 +206,7 @@ void launch(const char* name, const Problem& pr, int64_t rows, int64_t cols, int
               " GEMM rows exceed the launch limit");
   const dim3 grid(static_cast<unsigned>(tiles(cols, kBN)), static_cast<unsigned>(tiles_m),
                   static_cast<unsigned>(splits));
-  implicit_gemm_kernel<Problem><<<grid, kGemmThreads, 0, stream>>>(pr, k_per_split);
-  check_launch(name);
+  launch(name, implicit_gemm_kernel<Problem>, grid, kGemmThreads, 0, stream, pr, k_per_split);
 }
 
 // How many slices to cut the backward-weights reduction (N*P*Q terms) into:
@@ -226,8 +225,8 @@ void conv_v2_forward(const ConvShape& s, const float* x, const float* w, const f
                      cudaStream_t stream) {
   for (int g = 0; g < s.groups; ++g) {
     const ForwardProblem pr{s, x, w, bias, y, g};
-    launch("implicit_gemm_kernel<forward>", pr, s.Kg, static_cast<int64_t>(s.N) * s.P * s.Q,
-           static_cast<int64_t>(s.Cg) * s.R * s.S, 1, stream);
+    launch_gemm("implicit_gemm_kernel<forward>", pr, s.Kg, static_cast<int64_t>(s.N) * s.P * s.Q,
+                static_cast<int64_t>(s.Cg) * s.R * s.S, 1, stream);
   }
 }
 
@@ -235,8 +234,8 @@ void conv_v2_backward_data(const ConvShape& s, const float* dy, const float* w, 
                            cudaStream_t stream) {
   for (int g = 0; g < s.groups; ++g) {
     const BackwardDataProblem pr{s, dy, w, dx, g};
-    launch("implicit_gemm_kernel<backward_data>", pr, s.Cg, static_cast<int64_t>(s.N) * s.H * s.W,
-           static_cast<int64_t>(s.Kg) * s.R * s.S, 1, stream);
+    launch_gemm("implicit_gemm_kernel<backward_data>", pr, s.Cg, static_cast<int64_t>(s.N) * s.H * s.W,
+                static_cast<int64_t>(s.Kg) * s.R * s.S, 1, stream);
   }
 }
 
@@ -250,17 +249,17 @@ void conv_v2_backward_weights(const ConvShape& s, const float* x, const float* d
   if (splits == 1) {
     for (int g = 0; g < s.groups; ++g) {
       const BackwardWeightsProblem pr{s, x, dy, dw, 0, g};
-      launch("implicit_gemm_kernel<backward_weights>", pr, rows, cols, depth, 1, stream);
+      launch_gemm("implicit_gemm_kernel<backward_weights>", pr, rows, cols, depth, 1, stream);
     }
     return;
   }
   DeviceBuffer workspace(static_cast<size_t>(splits) * dw_size * sizeof(float));
   for (int g = 0; g < s.groups; ++g) {
     const BackwardWeightsProblem pr{s, x, dy, workspace.as<float>(), dw_size, g};
-    launch("implicit_gemm_kernel<backward_weights>", pr, rows, cols, depth, splits, stream);
+    launch_gemm("implicit_gemm_kernel<backward_weights>", pr, rows, cols, depth, splits, stream);
   }
-  sum_splits_kernel<<<grid_for(dw_size), kThreads, 0, stream>>>(workspace.as<float>(), splits, dw_size, dw);
-  check_launch("sum_splits_kernel");
+  launch_1d("sum_splits_kernel", sum_splits_kernel, dw_size, stream, workspace.as<float>(), splits, dw_size,
+            dw);
 }
 
 }  // namespace astrocnn::cuda

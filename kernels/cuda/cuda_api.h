@@ -42,6 +42,7 @@ int conv_version_count();
 int conv_version();
 void set_conv_version(int version);
 std::string conv_version_name(int version);
+Precision conv_version_precision(int version);  // as sgemm_version_precision
 
 // C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C, all row-major, on raw
 // device pointers, with the current (or the given, when version > 0) SGEMM

@@ -1,11 +1,13 @@
-// Helpers shared by the .cu files of the CUDA backend: the stream, launch
-// checks, grid sizes, tensor pointer access with checks, a scratch buffer
-// from the caching allocator and block-wide reductions.
+// Helpers shared by the .cu files of the CUDA backend: the stream, the
+// launch helpers (grid sizes and launch checks), tensor pointer access with
+// checks, a scratch buffer from the caching allocator and block-wide reductions.
 #pragma once
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <utility>
 
 #include "core/tensor/tensor.h"
 #include "kernels/cuda/cuda_check.h"
@@ -21,6 +23,9 @@ cudaStream_t stream();  // the one stream every kernel and copy runs on
 void check_launch(const char* kernel);
 void require_device();  // throws Error with the reason when no usable device is present
 int device_compute_capability();  // major * 10 + minor
+// Throws Error "<what> needs compute capability 8.0 or newer, this device
+// has 7.5" unless device_compute_capability() >= needed (major * 10 + minor).
+void require_compute_capability(int needed, const char* what);
 int device_multiprocessor_count();  // SMs of the device, for grid-size heuristics
 
 // ---- launch geometry ----
@@ -38,6 +43,34 @@ __device__ __forceinline__ int64_t first_index() {
 }
 __device__ __forceinline__ int64_t grid_stride() {
   return static_cast<int64_t>(gridDim.x) * blockDim.x;
+}
+
+// ---- launches ----
+// Every kernel of the backend is launched through one of these two helpers,
+// so each launch is checked and a failure names the kernel (check_launch).
+// The arguments convert to the kernel's parameter types as in a <<<>>> launch.
+
+// kernel<<<grid, block, smem, stream>>>(args...), then check_launch(name).
+// For the launches whose grid the caller computes: 2-D/3-D tilings (grid
+// ceil-divs each dimension by its tile), one block per row or channel, and
+// grids capped on purpose.
+template <class... Params, class... Args>
+void launch(const char* name, void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem,
+            cudaStream_t stream, Args&&... args) {
+  kernel<<<grid, block, smem, stream>>>(std::forward<Args>(args)...);
+  check_launch(name);
+}
+
+// A flat kernel over n elements: kThreads per block, grid_for(n) blocks
+// (the ceil-div, capped). Only for kernels that walk their n elements with
+// a grid-stride loop, for (i = first_index(); i < n; i += grid_stride()):
+// past the cap a kernel without one would silently leave elements out.
+// n is not passed to the kernel (put it in args). Launches nothing when n == 0.
+template <class... Params, class... Args>
+void launch_1d(const char* name, void (*kernel)(Params...), int64_t n, cudaStream_t stream,
+               Args&&... args) {
+  if (n <= 0) return;
+  launch(name, kernel, grid_for(n), kThreads, 0, stream, std::forward<Args>(args)...);
 }
 
 // ---- tensor access ----

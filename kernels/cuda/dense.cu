@@ -59,8 +59,7 @@ void CudaBackend::dense_forward(const Tensor& x, const Tensor& w, const Tensor* 
   const int64_t N = x.size(0), I = x.size(1), O = w.size(0);
   gemm(false, true, N, O, I, px, pw, py);
   if (pb && N * O > 0) {
-    add_row_bias_kernel<<<cuda::grid_for(N * O), cuda::kThreads, 0, cuda::stream()>>>(py, pb, O, N * O);
-    cuda::check_launch("add_row_bias_kernel");
+    cuda::launch_1d("add_row_bias_kernel", add_row_bias_kernel, N * O, cuda::stream(), py, pb, O, N * O);
   }
 }
 
@@ -81,8 +80,7 @@ void CudaBackend::dense_backward_weights(const Tensor& x, const Tensor& dy, Tens
   const int64_t N = x.size(0), I = x.size(1), O = dw.size(0);
   gemm(true, false, O, I, N, pdy, px, pdw);
   if (pdb && O > 0) {
-    column_sums_kernel<<<cuda::grid_for(O), cuda::kThreads, 0, cuda::stream()>>>(pdy, pdb, N, O);
-    cuda::check_launch("column_sums_kernel");
+    cuda::launch_1d("column_sums_kernel", column_sums_kernel, O, cuda::stream(), pdy, pdb, N, O);
   }
 }
 

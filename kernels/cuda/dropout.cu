@@ -34,9 +34,8 @@ void CudaBackend::dropout_forward(double p, uint64_t seed, uint64_t offset, cons
   const int64_t n = x.numel();
   if (n == 0) return;
   const float keep_scale = static_cast<float>(1.0 / (1.0 - p));
-  dropout_forward_kernel<<<cuda::grid_for(n), cuda::kThreads, 0, cuda::stream()>>>(p, seed, offset, keep_scale,
-                                                                                    px, py, pm, n);
-  cuda::check_launch("dropout_forward_kernel");
+  cuda::launch_1d("dropout_forward_kernel", dropout_forward_kernel, n, cuda::stream(), p, seed, offset,
+                  keep_scale, px, py, pm, n);
 }
 
 void CudaBackend::dropout_backward(const Tensor& mask, const Tensor& dy, Tensor& dx) {
@@ -45,8 +44,7 @@ void CudaBackend::dropout_backward(const Tensor& mask, const Tensor& dy, Tensor&
   float* pdx = cuda::out_f32(dx, "dropout_backward");
   const int64_t n = dx.numel();
   if (n == 0) return;
-  dropout_backward_kernel<<<cuda::grid_for(n), cuda::kThreads, 0, cuda::stream()>>>(pm, pdy, pdx, n);
-  cuda::check_launch("dropout_backward_kernel");
+  cuda::launch_1d("dropout_backward_kernel", dropout_backward_kernel, n, cuda::stream(), pm, pdy, pdx, n);
 }
 
 }  // namespace astrocnn

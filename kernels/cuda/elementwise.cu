@@ -26,15 +26,14 @@ void CudaBackend::fill(Tensor& y, double value) {
   if (y.dtype() == DType::I64) {
     ASTRO_CHECK(y.device() == Device::CUDA, "cuda backend: fill: expected a cuda tensor, got ", y.str());
     if (n == 0) return;
-    fill_kernel<int64_t><<<cuda::grid_for(n), cuda::kThreads, 0, cuda::stream()>>>(
-        static_cast<int64_t*>(y.raw()), static_cast<int64_t>(value), n);
-    cuda::check_launch("fill_kernel<int64>");
+    cuda::launch_1d("fill_kernel<int64>", fill_kernel<int64_t>, n, cuda::stream(),
+                    static_cast<int64_t*>(y.raw()), static_cast<int64_t>(value), n);
     return;
   }
   float* out = cuda::out_f32(y, "fill");
   if (n == 0) return;
-  fill_kernel<float><<<cuda::grid_for(n), cuda::kThreads, 0, cuda::stream()>>>(out, static_cast<float>(value), n);
-  cuda::check_launch("fill_kernel<float>");
+  cuda::launch_1d("fill_kernel<float>", fill_kernel<float>, n, cuda::stream(), out, static_cast<float>(value),
+                  n);
 }
 
 void CudaBackend::add(const Tensor& a, const Tensor& b, Tensor& y) {
@@ -43,8 +42,7 @@ void CudaBackend::add(const Tensor& a, const Tensor& b, Tensor& y) {
   float* py = cuda::out_f32(y, "add");
   const int64_t n = y.numel();
   if (n == 0) return;
-  add_kernel<<<cuda::grid_for(n), cuda::kThreads, 0, cuda::stream()>>>(pa, pb, py, n);
-  cuda::check_launch("add_kernel");
+  cuda::launch_1d("add_kernel", add_kernel, n, cuda::stream(), pa, pb, py, n);
 }
 
 void CudaBackend::scale(const Tensor& x, double alpha, Tensor& y) {
@@ -52,8 +50,7 @@ void CudaBackend::scale(const Tensor& x, double alpha, Tensor& y) {
   float* py = cuda::out_f32(y, "scale");
   const int64_t n = y.numel();
   if (n == 0) return;
-  scale_kernel<<<cuda::grid_for(n), cuda::kThreads, 0, cuda::stream()>>>(px, static_cast<float>(alpha), py, n);
-  cuda::check_launch("scale_kernel");
+  cuda::launch_1d("scale_kernel", scale_kernel, n, cuda::stream(), px, static_cast<float>(alpha), py, n);
 }
 
 }  // namespace astrocnn

@@ -26,8 +26,8 @@ __global__ void finish_mean_kernel(const double* partials, int64_t count, double
 }
 
 void finish_mean(const double* partials, int64_t count, double divisor, float* out) {
-  finish_mean_kernel<<<1, cuda::kThreads, 0, cuda::stream()>>>(partials, count, divisor, out);
-  cuda::check_launch("finish_mean_kernel");
+  cuda::launch("finish_mean_kernel", finish_mean_kernel, 1, cuda::kThreads, 0, cuda::stream(), partials, count,
+               divisor, out);
 }
 
 // ---- softmax + cross-entropy -------------------------------------------------
@@ -159,9 +159,8 @@ void CudaBackend::softmax_xent_forward(const Tensor& logits, const Tensor& label
   ASTRO_CHECK(C > 0, "cuda backend: ", op, ": logits ", logits.str(), " have no classes");
   cuda::DeviceBuffer row_loss(static_cast<size_t>(N) * sizeof(double));
   if (N > 0) {
-    softmax_xent_forward_kernel<<<row_blocks(N, op), cuda::kThreads, 0, cuda::stream()>>>(
-        px, pl, pp, row_loss.as<double>(), C);
-    cuda::check_launch("softmax_xent_forward_kernel");
+    cuda::launch("softmax_xent_forward_kernel", softmax_xent_forward_kernel, row_blocks(N, op), cuda::kThreads,
+                 0, cuda::stream(), px, pl, pp, row_loss.as<double>(), C);
   }
   finish_mean(row_loss.as<double>(), N, static_cast<double>(N), ploss);  // N == 0: 0/0 = NaN, as in the reference
 }
@@ -175,8 +174,8 @@ void CudaBackend::softmax_xent_backward(const Tensor& probs, const Tensor& label
   float* pd = cuda::out_f32(dlogits, op);
   const int64_t N = probs.size(0), C = probs.size(1);
   if (N * C == 0) return;
-  softmax_xent_backward_kernel<<<cuda::grid_for(N * C), cuda::kThreads, 0, cuda::stream()>>>(pp, pl, pg, pd, N, C);
-  cuda::check_launch("softmax_xent_backward_kernel");
+  cuda::launch_1d("softmax_xent_backward_kernel", softmax_xent_backward_kernel, N * C, cuda::stream(), pp, pl,
+                  pg, pd, N, C);
 }
 
 void CudaBackend::mse_forward(const Tensor& pred, const Tensor& target, Tensor& loss) {
@@ -189,8 +188,9 @@ void CudaBackend::mse_forward(const Tensor& pred, const Tensor& target, Tensor& 
   // At most 1024 partial sums: the number of blocks, fixed by n alone.
   const unsigned blocks = std::min(cuda::grid_for(n), 1024u);
   cuda::DeviceBuffer partials(blocks * sizeof(double));
-  squared_error_partials_kernel<<<blocks, cuda::kThreads, 0, cuda::stream()>>>(pp, pt, partials.as<double>(), n);
-  cuda::check_launch("squared_error_partials_kernel");
+  // Not launch_1d: the grid is capped at 1024 and launched even for n == 0 (one block writes a 0 partial).
+  cuda::launch("squared_error_partials_kernel", squared_error_partials_kernel, blocks, cuda::kThreads, 0,
+               cuda::stream(), pp, pt, partials.as<double>(), n);
   finish_mean(partials.as<double>(), blocks, static_cast<double>(n), ploss);
 }
 
@@ -203,8 +203,7 @@ void CudaBackend::mse_backward(const Tensor& pred, const Tensor& target, const T
   float* pd = cuda::out_f32(dpred, op);
   const int64_t n = pred.numel();
   if (n == 0) return;
-  mse_backward_kernel<<<cuda::grid_for(n), cuda::kThreads, 0, cuda::stream()>>>(pp, pt, pg, pd, n);
-  cuda::check_launch("mse_backward_kernel");
+  cuda::launch_1d("mse_backward_kernel", mse_backward_kernel, n, cuda::stream(), pp, pt, pg, pd, n);
 }
 
 void CudaBackend::cosine_loss_forward(const Tensor& pred, const Tensor& target, Tensor& loss) {
@@ -215,9 +214,8 @@ void CudaBackend::cosine_loss_forward(const Tensor& pred, const Tensor& target, 
   const int64_t N = pred.size(0), K = pred.size(1);
   cuda::DeviceBuffer row_loss(static_cast<size_t>(N) * sizeof(double));
   if (N > 0) {  // no rows: 0/0 = NaN, as in the reference
-    cosine_forward_kernel<<<row_blocks(N, op), cuda::kThreads, 0, cuda::stream()>>>(pp, pt, row_loss.as<double>(),
-                                                                                    K);
-    cuda::check_launch("cosine_forward_kernel");
+    cuda::launch("cosine_forward_kernel", cosine_forward_kernel, row_blocks(N, op), cuda::kThreads, 0,
+                 cuda::stream(), pp, pt, row_loss.as<double>(), K);
   }
   finish_mean(row_loss.as<double>(), N, static_cast<double>(N), ploss);
 }
@@ -231,8 +229,8 @@ void CudaBackend::cosine_loss_backward(const Tensor& pred, const Tensor& target,
   float* pd = cuda::out_f32(dpred, op);
   const int64_t N = pred.size(0), K = pred.size(1);
   if (N == 0) return;
-  cosine_backward_kernel<<<row_blocks(N, op), cuda::kThreads, 0, cuda::stream()>>>(pp, pt, pg, pd, N, K);
-  cuda::check_launch("cosine_backward_kernel");
+  cuda::launch("cosine_backward_kernel", cosine_backward_kernel, row_blocks(N, op), cuda::kThreads, 0,
+               cuda::stream(), pp, pt, pg, pd, N, K);
 }
 
 }  // namespace astrocnn

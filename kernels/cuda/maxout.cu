@@ -57,9 +57,8 @@ void CudaBackend::maxout_forward(int64_t k, const Tensor& x, Tensor& y) {
   float* py = cuda::out_f32(y, "maxout_forward");
   const int64_t total = y.numel();
   if (total == 0) return;
-  maxout_forward_kernel<<<cuda::grid_for(total), cuda::kThreads, 0, cuda::stream()>>>(px, py, y.size(1), k,
-                                                                                       trailing_size(x), total);
-  cuda::check_launch("maxout_forward_kernel");
+  cuda::launch_1d("maxout_forward_kernel", maxout_forward_kernel, total, cuda::stream(), px, py, y.size(1), k,
+                  trailing_size(x), total);
 }
 
 void CudaBackend::maxout_backward(int64_t k, const Tensor& x, const Tensor& dy, Tensor& dx) {
@@ -68,9 +67,8 @@ void CudaBackend::maxout_backward(int64_t k, const Tensor& x, const Tensor& dy, 
   float* pdx = cuda::out_f32(dx, "maxout_backward");
   const int64_t total = dx.numel();
   if (total == 0) return;
-  maxout_backward_kernel<<<cuda::grid_for(total), cuda::kThreads, 0, cuda::stream()>>>(
-      px, pdy, pdx, dy.size(1), k, trailing_size(x), total);
-  cuda::check_launch("maxout_backward_kernel");
+  cuda::launch_1d("maxout_backward_kernel", maxout_backward_kernel, total, cuda::stream(), px, pdy, pdx,
+                  dy.size(1), k, trailing_size(x), total);
 }
 
 }  // namespace astrocnn

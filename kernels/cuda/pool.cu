@@ -168,8 +168,8 @@ void CudaBackend::max_pool2d_forward(const Pool2dParams& p, const Tensor& x, Ten
   float* py = cuda::out_f32(y, "max_pool2d_forward");
   const int64_t total = y.numel();
   if (total == 0) return;
-  max_pool_forward_kernel<<<cuda::grid_for(total), cuda::kThreads, 0, cuda::stream()>>>(pool_shape(p), px, py, total);
-  cuda::check_launch("max_pool_forward_kernel");
+  cuda::launch_1d("max_pool_forward_kernel", max_pool_forward_kernel, total, cuda::stream(), pool_shape(p), px,
+                  py, total);
 }
 
 void CudaBackend::max_pool2d_backward(const Pool2dParams& p, const Tensor& x, const Tensor& dy,
@@ -179,9 +179,8 @@ void CudaBackend::max_pool2d_backward(const Pool2dParams& p, const Tensor& x, co
   float* pdx = cuda::out_f32(dx, "max_pool2d_backward");
   const int64_t total = dx.numel();
   if (total == 0) return;
-  max_pool_backward_kernel<<<cuda::grid_for(total), cuda::kThreads, 0, cuda::stream()>>>(pool_shape(p), px, pdy,
-                                                                                          pdx, total);
-  cuda::check_launch("max_pool_backward_kernel");
+  cuda::launch_1d("max_pool_backward_kernel", max_pool_backward_kernel, total, cuda::stream(), pool_shape(p),
+                  px, pdy, pdx, total);
 }
 
 void CudaBackend::avg_pool2d_forward(const Pool2dParams& p, const Tensor& x, Tensor& y) {
@@ -189,8 +188,8 @@ void CudaBackend::avg_pool2d_forward(const Pool2dParams& p, const Tensor& x, Ten
   float* py = cuda::out_f32(y, "avg_pool2d_forward");
   const int64_t total = y.numel();
   if (total == 0) return;
-  avg_pool_forward_kernel<<<cuda::grid_for(total), cuda::kThreads, 0, cuda::stream()>>>(pool_shape(p), px, py, total);
-  cuda::check_launch("avg_pool_forward_kernel");
+  cuda::launch_1d("avg_pool_forward_kernel", avg_pool_forward_kernel, total, cuda::stream(), pool_shape(p), px,
+                  py, total);
 }
 
 void CudaBackend::avg_pool2d_backward(const Pool2dParams& p, const Tensor& dy, Tensor& dx) {
@@ -198,9 +197,8 @@ void CudaBackend::avg_pool2d_backward(const Pool2dParams& p, const Tensor& dy, T
   float* pdx = cuda::out_f32(dx, "avg_pool2d_backward");
   const int64_t total = dx.numel();
   if (total == 0) return;
-  avg_pool_backward_kernel<<<cuda::grid_for(total), cuda::kThreads, 0, cuda::stream()>>>(pool_shape(p), pdy, pdx,
-                                                                                          total);
-  cuda::check_launch("avg_pool_backward_kernel");
+  cuda::launch_1d("avg_pool_backward_kernel", avg_pool_backward_kernel, total, cuda::stream(), pool_shape(p),
+                  pdy, pdx, total);
 }
 
 void CudaBackend::global_avg_pool_forward(const Tensor& x, Tensor& y) {
@@ -209,8 +207,8 @@ void CudaBackend::global_avg_pool_forward(const Tensor& x, Tensor& y) {
   const int64_t planes = x.size(0) * x.size(1), HW = x.size(2) * x.size(3);
   if (planes == 0) return;
   ASTRO_CHECK(planes <= 0x7fffffff, "cuda backend: global_avg_pool_forward: too many planes (", planes, ")");
-  global_avg_pool_forward_kernel<<<static_cast<unsigned>(planes), cuda::kThreads, 0, cuda::stream()>>>(px, py, HW);
-  cuda::check_launch("global_avg_pool_forward_kernel");
+  cuda::launch("global_avg_pool_forward_kernel", global_avg_pool_forward_kernel, static_cast<unsigned>(planes),
+               cuda::kThreads, 0, cuda::stream(), px, py, HW);  // one block per plane
 }
 
 void CudaBackend::global_avg_pool_backward(const Tensor& dy, Tensor& dx) {
@@ -218,8 +216,8 @@ void CudaBackend::global_avg_pool_backward(const Tensor& dy, Tensor& dx) {
   float* pdx = cuda::out_f32(dx, "global_avg_pool_backward");
   const int64_t total = dx.numel(), HW = dx.size(2) * dx.size(3);
   if (total == 0) return;
-  global_avg_pool_backward_kernel<<<cuda::grid_for(total), cuda::kThreads, 0, cuda::stream()>>>(pdy, pdx, HW, total);
-  cuda::check_launch("global_avg_pool_backward_kernel");
+  cuda::launch_1d("global_avg_pool_backward_kernel", global_avg_pool_backward_kernel, total, cuda::stream(),
+                  pdy, pdx, HW, total);
 }
 
 }  // namespace astrocnn

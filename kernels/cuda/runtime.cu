@@ -328,6 +328,12 @@ int device_compute_capability() {
   return device_state().prop.major * 10 + device_state().prop.minor;
 }
 
+void require_compute_capability(int needed, const char* what) {
+  const int have = device_compute_capability();
+  ASTRO_CHECK(have >= needed, what, " needs compute capability ", needed / 10, ".", needed % 10,
+              " or newer, this device has ", have / 10, ".", have % 10);
+}
+
 int device_multiprocessor_count() {
   require_device();
   return device_state().prop.multiProcessorCount;

@@ -32,8 +32,7 @@ void CudaBackend::sgd_update(const SgdParams& p, Tensor& param, const Tensor& gr
   float* pv = p.momentum != 0 ? cuda::out_f32(velocity, "sgd_update") : nullptr;
   const int64_t n = param.numel();
   if (n == 0) return;
-  sgd_update_kernel<<<cuda::grid_for(n), cuda::kThreads, 0, cuda::stream()>>>(p, pp, pg, pv, n);
-  cuda::check_launch("sgd_update_kernel");
+  cuda::launch_1d("sgd_update_kernel", sgd_update_kernel, n, cuda::stream(), p, pp, pg, pv, n);
 }
 
 }  // namespace astrocnn

@@ -25,8 +25,7 @@ __global__ void sgemm_naive_kernel(GemmArgs g) {
 
 void sgemm_v1_naive(const GemmArgs& g, cudaStream_t stream) {
   const dim3 grid = gemm_grid("v1", (g.M + kBlock - 1) / kBlock, (g.N + kBlock - 1) / kBlock);
-  sgemm_naive_kernel<<<grid, dim3(kBlock, kBlock), 0, stream>>>(g);
-  check_launch("sgemm_naive_kernel");
+  launch("sgemm_naive_kernel", sgemm_naive_kernel, grid, dim3(kBlock, kBlock), 0, stream, g);
 }
 
 }  // namespace astrocnn::cuda

@@ -34,8 +34,7 @@ __global__ void sgemm_smem_kernel(GemmArgs g) {
 
 void sgemm_v2_smem_tiles(const GemmArgs& g, cudaStream_t stream) {
   const dim3 grid = gemm_grid("v2", (g.M + kTile - 1) / kTile, (g.N + kTile - 1) / kTile);
-  sgemm_smem_kernel<<<grid, dim3(kTile, kTile), 0, stream>>>(g);
-  check_launch("sgemm_smem_kernel");
+  launch("sgemm_smem_kernel", sgemm_smem_kernel, grid, dim3(kTile, kTile), 0, stream, g);
 }
 
 }  // namespace astrocnn::cuda

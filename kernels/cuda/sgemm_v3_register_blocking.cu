@@ -41,8 +41,7 @@ __global__ void __launch_bounds__(kTileThreads) sgemm_register_blocking_kernel(G
 
 void sgemm_v3_register_blocking(const GemmArgs& g, cudaStream_t stream) {
   const dim3 grid = gemm_grid("v3", (g.M + kBM - 1) / kBM, (g.N + kBN - 1) / kBN);
-  sgemm_register_blocking_kernel<<<grid, kTileThreads, 0, stream>>>(g);
-  check_launch("sgemm_register_blocking_kernel");
+  launch("sgemm_register_blocking_kernel", sgemm_register_blocking_kernel, grid, kTileThreads, 0, stream, g);
 }
 
 }  // namespace astrocnn::cuda

@@ -91,11 +91,12 @@ void sgemm_v4_vectorized_double_buffer(const GemmArgs& g, cudaStream_t stream) {
   const dim3 grid = gemm_grid("v4", (g.M + kBM - 1) / kBM, (g.N + kBN - 1) / kBN);
   const bool vec_a = can_vectorize(g.A, g.lda), vec_b = can_vectorize(g.B, g.ldb);
   if (vec_a || vec_b) {
-    sgemm_vectorized_kernel<true><<<grid, kTileThreads, 0, stream>>>(g, vec_a, vec_b);
+    launch("sgemm_vectorized_kernel", sgemm_vectorized_kernel<true>, grid, kTileThreads, 0, stream, g, vec_a,
+           vec_b);
   } else {
-    sgemm_vectorized_kernel<false><<<grid, kTileThreads, 0, stream>>>(g, false, false);
+    launch("sgemm_vectorized_kernel", sgemm_vectorized_kernel<false>, grid, kTileThreads, 0, stream, g, false,
+           false);
   }
-  check_launch("sgemm_vectorized_kernel");
 }
 
 }  // namespace astrocnn::cuda

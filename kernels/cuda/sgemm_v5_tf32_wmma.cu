@@ -104,12 +104,9 @@ __global__ void __launch_bounds__(kWmmaThreads) sgemm_tf32_wmma_kernel(GemmArgs 
 }  // namespace
 
 void sgemm_v5_tf32_wmma(const GemmArgs& g, cudaStream_t stream) {
-  ASTRO_CHECK(device_compute_capability() >= 80,
-              "SGEMM v5 (TF32 tensor cores) needs compute capability 8.0 or newer, this device has ",
-              device_compute_capability() / 10, ".", device_compute_capability() % 10);
+  require_compute_capability(80, "SGEMM v5 (TF32 tensor cores)");
   const dim3 grid = gemm_grid("v5", (g.M + kBM - 1) / kBM, (g.N + kBN - 1) / kBN);
-  sgemm_tf32_wmma_kernel<<<grid, kWmmaThreads, 0, stream>>>(g);
-  check_launch("sgemm_tf32_wmma_kernel");
+  launch("sgemm_tf32_wmma_kernel", sgemm_tf32_wmma_kernel, grid, kWmmaThreads, 0, stream, g);
 }
 
 }  // namespace astrocnn::cuda

@@ -79,16 +79,15 @@ void sgemm_v6_split_k(const GemmArgs& g, cudaStream_t stream) {
   const int k_per_slice = ((k_steps + slices - 1) / slices) * kBK;
   grid.z = static_cast<unsigned>(slices);
   if (slices == 1) {
-    sgemm_split_k_kernel<<<grid, kTileThreads, 0, stream>>>(g, k_per_slice, nullptr);
-    check_launch("sgemm_split_k_kernel");
+    launch("sgemm_split_k_kernel", sgemm_split_k_kernel, grid, kTileThreads, 0, stream, g, k_per_slice,
+           nullptr);
     return;
   }
   DeviceBuffer workspace(static_cast<size_t>(slices) * g.M * g.N * sizeof(float));
-  sgemm_split_k_kernel<<<grid, kTileThreads, 0, stream>>>(g, k_per_slice, workspace.as<float>());
-  check_launch("sgemm_split_k_kernel");
+  launch("sgemm_split_k_kernel", sgemm_split_k_kernel, grid, kTileThreads, 0, stream, g, k_per_slice,
+         workspace.as<float>());
   const int64_t count = static_cast<int64_t>(g.M) * g.N;
-  sum_slices_kernel<<<grid_for(count), kThreads, 0, stream>>>(g, workspace.as<float>(), slices);
-  check_launch("sum_slices_kernel");
+  launch_1d("sum_slices_kernel", sum_slices_kernel, count, stream, g, workspace.as<float>(), slices);
 }
 
 }  // namespace astrocnn::cuda

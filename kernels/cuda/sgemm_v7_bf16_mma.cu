@@ -123,12 +123,9 @@ __global__ void __launch_bounds__(kMmaThreads) sgemm_bf16_mma_kernel(GemmArgs g)
 }  // namespace
 
 void sgemm_v7_bf16_mma(const GemmArgs& g, cudaStream_t stream) {
-  ASTRO_CHECK(device_compute_capability() >= 80,
-              "SGEMM v7 (bf16 tensor cores) needs compute capability 8.0 or newer, this device has ",
-              device_compute_capability() / 10, ".", device_compute_capability() % 10);
+  require_compute_capability(80, "SGEMM v7 (bf16 tensor cores)");
   const dim3 grid = gemm_grid("v7", (g.M + kBM - 1) / kBM, (g.N + kBN - 1) / kBN);
-  sgemm_bf16_mma_kernel<<<grid, kMmaThreads, 0, stream>>>(g);
-  check_launch("sgemm_bf16_mma_kernel");
+  launch("sgemm_bf16_mma_kernel", sgemm_bf16_mma_kernel, grid, kMmaThreads, 0, stream, g);
 }
 
 }  // namespace astrocnn::cuda
