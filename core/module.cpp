@@ -120,6 +120,18 @@ void Module::to(DType dt) {
   convert_all([dt](const Tensor& t) { return t.dtype() == DType::I64 ? t : t.to(dt); });
 }
 
+OnnxValue Module::export_onnx(OnnxGraph&, const std::string& path, const OnnxValue&) {
+  throw Error("ONNX export: layer '" + path + "' (" + type_name() + ") has no ONNX mapping; " +
+              "implement export_onnx in its layer file (see core/onnx_graph.h)");
+}
+
+OnnxValue Module::export_children_onnx(OnnxGraph& g, const std::string& path, const OnnxValue& x) {
+  OnnxValue y = x;
+  for (const auto& [name, child] : children_)
+    y = child->export_onnx(g, onnx_child_path(path, name), y);
+  return y;
+}
+
 void Module::zero_grad() {
   for (auto& [n, t] : named_parameters()) t.zero_grad();
 }

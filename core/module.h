@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/onnx_graph.h"
 #include "core/tensor/tensor.h"
 
 namespace astrocnn {
@@ -21,6 +22,16 @@ class Module {
   virtual Tensor forward(const Tensor& x) = 0;
   Tensor operator()(const Tensor& x) { return forward(x); }
   virtual std::string type_name() const = 0;
+
+  // `astrocnn export`: appends the ONNX nodes that compute this module
+  // (named `path` in the state_dict) on `x`, and returns their result with
+  // its probe, this module's forward() on x.probe (core/onnx_graph.h). Each
+  // layer implements it in its own file; the default is an Error naming the
+  // layer, never a silently wrong graph.
+  virtual OnnxValue export_onnx(OnnxGraph& g, const std::string& path, const OnnxValue& x);
+  // The children's export_onnx in order, each named path.child: the graph
+  // of a chain of layers (Sequential, models::Chain).
+  OnnxValue export_children_onnx(OnnxGraph& g, const std::string& path, const OnnxValue& x);
 
   // All parameters / buffers of this module and its children, depth first,
   // in registration order, with dotted names.

@@ -1,5 +1,7 @@
 #include "layers/batchnorm.h"
 
+#include <vector>
+
 #include "core/ops.h"
 
 namespace astrocnn {
@@ -36,6 +38,18 @@ Tensor BatchNorm2d::forward(const Tensor& x) {
     num_batches_tracked_.copy_from(next);
   }
   return y;
+}
+
+OnnxValue BatchNorm2d::export_onnx(OnnxGraph& g, const std::string& path, const OnnxValue& x) {
+  // Inputs X, scale, B, input_mean, input_var; training_mode 0 (the default)
+  // normalises with the running statistics, as astrocnn's eval mode does.
+  std::vector<std::string> inputs = {x.name};
+  const char* const names[] = {"weight", "bias", "running_mean", "running_var"};
+  const Tensor* tensors[] = {&weight_, &bias_, &running_mean_, &running_var_};
+  for (int i = 0; i < 4; ++i)
+    inputs.push_back(g.add_initializer(path + "." + names[i], *tensors[i]));
+  return {g.add_node("BatchNormalization", path, inputs, {onnx_float("epsilon", eps_)}),
+          forward(x.probe)};
 }
 
 }  // namespace astrocnn

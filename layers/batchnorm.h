@@ -20,6 +20,8 @@ class BatchNorm2d : public Module {
   // normalises with the running statistics.
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "BatchNorm2d"; }
+  // BatchNormalization in its inference form: the running statistics.
+  OnnxValue export_onnx(OnnxGraph& g, const std::string& path, const OnnxValue& x) override;
 
   int64_t channels() const { return channels_; }
   double eps() const { return eps_; }

@@ -47,4 +47,14 @@ Tensor Conv2d::forward(const Tensor& x) {
   return ops::conv2d(x, weight_, bias_, geometry);
 }
 
+OnnxValue Conv2d::export_onnx(OnnxGraph& g, const std::string& path, const OnnxValue& x) {
+  const Conv2dConfig& c = config_;
+  OnnxAttributes attributes =
+      onnx_window(x.probe, c.kernel_h, c.kernel_w, c.stride_h, c.stride_w, c.padding);
+  attributes.push_back(onnx_ints("dilations", {1, 1}));
+  attributes.push_back(onnx_int("group", c.groups));
+  return {g.add_node("Conv", path, g.weighted_inputs(x.name, path, weight_, bias_), attributes),
+          forward(x.probe)};
+}
+
 }  // namespace astrocnn

@@ -28,6 +28,8 @@ class Conv2d : public Module {
 
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "Conv2d"; }
+  // Conv, the padding resolved for the input size at that point.
+  OnnxValue export_onnx(OnnxGraph& g, const std::string& path, const OnnxValue& x) override;
 
   const Conv2dConfig& config() const { return config_; }
   Tensor& weight() { return weight_; }

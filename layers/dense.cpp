@@ -26,4 +26,11 @@ void Dense::reset_parameters() {
 
 Tensor Dense::forward(const Tensor& x) { return ops::dense(x, weight_, bias_); }
 
+OnnxValue Dense::export_onnx(OnnxGraph& g, const std::string& path, const OnnxValue& x) {
+  // Gemm: alpha * x * B' + beta * C with B = weight [out, in] (PyTorch's layout) and transB.
+  return {g.add_node("Gemm", path, g.weighted_inputs(x.name, path, weight_, bias_),
+                     {onnx_int("transB", 1)}),
+          forward(x.probe)};
+}
+
 }  // namespace astrocnn

@@ -14,6 +14,8 @@ class Dense : public Module {
 
   Tensor forward(const Tensor& x) override;  // x [N, in] -> [N, out]
   std::string type_name() const override { return "Dense"; }
+  // Gemm with transB: the weight stays in its [out, in] layout.
+  OnnxValue export_onnx(OnnxGraph& g, const std::string& path, const OnnxValue& x) override;
 
   int64_t in_features() const { return in_features_; }
   int64_t out_features() const { return out_features_; }

@@ -19,4 +19,8 @@ Tensor Dropout::forward(const Tensor& x) {
   return ops::dropout(x, p_, true, rng.seed(), offset);
 }
 
+OnnxValue Dropout::export_onnx(OnnxGraph&, const std::string&, const OnnxValue& x) {
+  return {x.name, forward(x.probe)};
+}
+
 }  // namespace astrocnn

@@ -13,6 +13,8 @@ class Dropout : public Module {
   explicit Dropout(double p = 0.5);
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "Dropout"; }
+  // No node: the identity at inference.
+  OnnxValue export_onnx(OnnxGraph& g, const std::string& path, const OnnxValue& x) override;
   double p() const { return p_; }
 
  private:

@@ -12,4 +12,11 @@ PadSides resolve_padding(const Padding& p, int64_t H, int64_t W, int64_t R, int6
   return PadSides{vertical.before, horizontal.before, vertical.after, horizontal.after};
 }
 
+OnnxAttributes onnx_window(const Tensor& x, int64_t R, int64_t S, int64_t stride_h,
+                           int64_t stride_w, const Padding& p) {
+  PadSides pad = resolve_padding(p, x.size(2), x.size(3), R, S, stride_h, stride_w);
+  return {onnx_ints("kernel_shape", {R, S}), onnx_ints("strides", {stride_h, stride_w}),
+          onnx_ints("pads", {pad.top, pad.left, pad.bottom, pad.right})};
+}
+
 }  // namespace astrocnn

@@ -5,6 +5,8 @@
 #pragma once
 #include <cstdint>
 
+#include "core/onnx_graph.h"
+
 namespace astrocnn {
 
 struct Padding {
@@ -28,5 +30,11 @@ struct PadSides {
 };
 PadSides resolve_padding(const Padding& p, int64_t H, int64_t W, int64_t R, int64_t S,
                          int64_t stride_h, int64_t stride_w);
+
+// The window R x S of a convolution or pool on input x [N,C,H,W] as the
+// ONNX attributes kernel_shape, strides and pads (top, left, bottom, right),
+// the padding resolved for x's size (SAME depends on it).
+OnnxAttributes onnx_window(const Tensor& x, int64_t R, int64_t S, int64_t stride_h,
+                           int64_t stride_w, const Padding& p);
 
 }  // namespace astrocnn

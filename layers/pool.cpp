@@ -49,4 +49,23 @@ Tensor AvgPool2d::forward(const Tensor& x) {
   return ops::avg_pool2d(x, o);
 }
 
+OnnxValue MaxPool2d::export_onnx(OnnxGraph& g, const std::string& path, const OnnxValue& x) {
+  // ONNX's MaxPool ignores padded pixels, as astrocnn's does (they count as -inf).
+  OnnxAttributes attributes = onnx_window(x.probe, kernel_, kernel_, stride_, stride_, padding_);
+  attributes.push_back(onnx_int("ceil_mode", 0));
+  return {g.add_node("MaxPool", path, {x.name}, attributes), forward(x.probe)};
+}
+
+OnnxValue AvgPool2d::export_onnx(OnnxGraph& g, const std::string& path, const OnnxValue& x) {
+  OnnxAttributes attributes = onnx_window(x.probe, kernel_, kernel_, stride_, stride_, padding_);
+  attributes.push_back(onnx_int("ceil_mode", 0));
+  attributes.push_back(onnx_int("count_include_pad", count_include_pad_ ? 1 : 0));
+  return {g.add_node("AveragePool", path, {x.name}, attributes), forward(x.probe)};
+}
+
+OnnxValue GlobalAvgPool::export_onnx(OnnxGraph& g, const std::string& path, const OnnxValue& x) {
+  const std::string pooled = g.add_node("GlobalAveragePool", path + ".pooled", {x.name});
+  return {g.add_node("Flatten", path, {pooled}, {onnx_int("axis", 1)}), forward(x.probe)};
+}
+
 }  // namespace astrocnn

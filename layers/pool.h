@@ -17,6 +17,8 @@ class MaxPool2d : public Module {
   MaxPool2d(int64_t kernel, int64_t stride, Padding padding = 0);
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "MaxPool2d"; }
+  // MaxPool, floor mode; padded pixels never win, as in astrocnn.
+  OnnxValue export_onnx(OnnxGraph& g, const std::string& path, const OnnxValue& x) override;
   int64_t kernel() const { return kernel_; }
   int64_t stride() const { return stride_; }
   const Padding& padding() const { return padding_; }
@@ -35,6 +37,8 @@ class AvgPool2d : public Module {
   AvgPool2d(int64_t kernel, int64_t stride, Padding padding = 0, bool count_include_pad = true);
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "AvgPool2d"; }
+  // AveragePool, floor mode, count_include_pad as the layer.
+  OnnxValue export_onnx(OnnxGraph& g, const std::string& path, const OnnxValue& x) override;
   int64_t kernel() const { return kernel_; }
   int64_t stride() const { return stride_; }
   const Padding& padding() const { return padding_; }
@@ -50,6 +54,8 @@ class GlobalAvgPool : public Module {
  public:
   Tensor forward(const Tensor& x) override { return ops::global_avg_pool(x); }
   std::string type_name() const override { return "GlobalAvgPool"; }
+  // GlobalAveragePool [N,C,1,1], then Flatten to [N,C].
+  OnnxValue export_onnx(OnnxGraph& g, const std::string& path, const OnnxValue& x) override;
 };
 
 }  // namespace astrocnn

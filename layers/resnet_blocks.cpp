@@ -1,5 +1,9 @@
 #include "layers/resnet_blocks.h"
 
+#include <initializer_list>
+#include <string>
+#include <utility>
+
 #include "core/ops.h"
 
 namespace astrocnn {
@@ -28,6 +32,32 @@ void check_block(const char* block, int64_t in, int64_t channels, int64_t stride
               ", stride ", stride);
 }
 
+// The ONNX graph of a residual block on x: conv1-bn1-relu1, conv2-bn2(-relu2,
+// conv3-bn3), then relu(that + shortcut), the shortcut being x or
+// downsample(x). The probe follows the graph, not the block's forward(), so
+// that the exporter's check of the whole model against its forward() also
+// checks this reading of the block.
+OnnxValue export_residual(OnnxGraph& g, const std::string& path, const OnnxValue& x,
+                          std::initializer_list<std::pair<Conv2d*, BatchNorm2d*>> branch,
+                          Sequential* downsample) {
+  auto child = [&path](const std::string& name, int n) {
+    return onnx_child_path(path, name + std::to_string(n));
+  };
+  OnnxValue y = x;
+  int n = 0;
+  for (const auto& [conv, bn] : branch) {
+    if (n > 0) y = {g.add_node("Relu", child("relu", n), {y.name}), ops::relu(y.probe)};
+    ++n;
+    y = conv->export_onnx(g, child("conv", n), y);
+    y = bn->export_onnx(g, child("bn", n), y);
+  }
+  OnnxValue shortcut =
+      downsample ? downsample->export_onnx(g, onnx_child_path(path, "downsample"), x) : x;
+  const std::string sum = g.add_node("Add", onnx_child_path(path, "add"), {y.name, shortcut.name});
+  return {g.add_node("Relu", onnx_child_path(path, "relu"), {sum}),
+          ops::relu(ops::add(y.probe, shortcut.probe))};
+}
+
 }  // namespace
 
 BasicBlock::BasicBlock(int64_t in_channels, int64_t out_channels, int64_t stride)
@@ -46,6 +76,11 @@ Tensor BasicBlock::forward(const Tensor& x) {
   y = bn2_->forward(conv2_->forward(y));
   Tensor shortcut = downsample_ ? downsample_->forward(x) : x;
   return ops::relu(ops::add(y, shortcut));
+}
+
+OnnxValue BasicBlock::export_onnx(OnnxGraph& g, const std::string& path, const OnnxValue& x) {
+  return export_residual(g, path, x, {{conv1_.get(), bn1_.get()}, {conv2_.get(), bn2_.get()}},
+                         downsample_.get());
 }
 
 Bottleneck::Bottleneck(int64_t in_channels, int64_t width, int64_t stride)
@@ -68,6 +103,13 @@ Tensor Bottleneck::forward(const Tensor& x) {
   y = bn3_->forward(conv3_->forward(y));
   Tensor shortcut = downsample_ ? downsample_->forward(x) : x;
   return ops::relu(ops::add(y, shortcut));
+}
+
+OnnxValue Bottleneck::export_onnx(OnnxGraph& g, const std::string& path, const OnnxValue& x) {
+  return export_residual(
+      g, path, x,
+      {{conv1_.get(), bn1_.get()}, {conv2_.get(), bn2_.get()}, {conv3_.get(), bn3_.get()}},
+      downsample_.get());
 }
 
 }  // namespace astrocnn

@@ -8,7 +8,8 @@
 // Each ends with relu(block(x) + shortcut(x)). The shortcut is the identity,
 // or, when the stride is not 1 or the channel count changes, "downsample":
 // a Sequential of "0" a 1x1 convolution (stride, no bias) and "1" a BatchNorm2d.
-// Convolutions have no bias (batch norm follows each of them).
+// Convolutions have no bias (batch norm follows each of them). In ONNX: the
+// convolutions and batch norms, Relu between them, Add of the shortcut, Relu.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -27,6 +28,7 @@ class BasicBlock : public Module {
   BasicBlock(int64_t in_channels, int64_t out_channels, int64_t stride = 1);
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "BasicBlock"; }
+  OnnxValue export_onnx(OnnxGraph& g, const std::string& path, const OnnxValue& x) override;
   int64_t out_channels() const { return out_channels_; }
   // The residual branch's last batch norm (bn2), whose scale sets how much
   // the branch adds to the shortcut (models::zero_init_residual).
@@ -47,6 +49,7 @@ class Bottleneck : public Module {
   Bottleneck(int64_t in_channels, int64_t width, int64_t stride = 1);
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "Bottleneck"; }
+  OnnxValue export_onnx(OnnxGraph& g, const std::string& path, const OnnxValue& x) override;
   int64_t out_channels() const { return out_channels_; }
   BatchNorm2d& branch_end_norm() { return *bn3_; }  // bn3 (see BasicBlock)
 

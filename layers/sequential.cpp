@@ -12,6 +12,10 @@ Tensor Sequential::forward(const Tensor& x) {
   return y;
 }
 
+OnnxValue Sequential::export_onnx(OnnxGraph& g, const std::string& path, const OnnxValue& x) {
+  return export_children_onnx(g, path, x);
+}
+
 Module& Sequential::operator[](size_t i) const {
   ASTRO_CHECK(i < size(), "Sequential: index ", i, " out of range for ", size(), " modules");
   return *children()[i].second;

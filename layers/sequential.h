@@ -23,6 +23,8 @@ class Sequential : public Module {
 
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "Sequential"; }
+  // The children's nodes in order.
+  OnnxValue export_onnx(OnnxGraph& g, const std::string& path, const OnnxValue& x) override;
 
   size_t size() const { return children().size(); }
   Module& operator[](size_t i) const;

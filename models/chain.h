@@ -29,6 +29,10 @@ class Chain : public Module {
     return y;
   }
   std::string type_name() const override { return type_name_; }
+  // The children's nodes in order (core/onnx_graph.h).
+  OnnxValue export_onnx(OnnxGraph& g, const std::string& path, const OnnxValue& x) override {
+    return export_children_onnx(g, path, x);
+  }
 
  private:
   std::string type_name_;

@@ -7,7 +7,6 @@
 
 #include <climits>
 #include <exception>
-#include <initializer_list>
 
 #include "core/tensor/error.h"
 
@@ -27,76 +26,24 @@ const char* const kInputName = "images";
 const char* const kOutputName = "outputs";
 const char* const kBatchDim = "batch";
 
-// A float32 initializer holding `t`'s values, named `name`. Tensors of any
-// device and dtype (a bf16 or GPU model) are converted to float32 on the host.
-void add_float_initializer(GraphProto& graph, const std::string& name, const Tensor& t) {
-  TensorProto* init = graph.add_initializer();
-  init->set_name(name);
-  init->set_data_type(TensorProto::FLOAT);
-  for (int64_t d : t.shape()) init->add_dims(d);
-  std::vector<float> values = t.to(Device::CPU).to(DType::F32).to_vector<float>();
-  init->mutable_float_data()->Add(values.begin(), values.end());
-}
-
-void add_int64_initializer(GraphProto& graph, const std::string& name,
-                           const std::vector<int64_t>& values) {
-  TensorProto* init = graph.add_initializer();
-  init->set_name(name);
-  init->set_data_type(TensorProto::INT64);
-  init->add_dims(static_cast<int64_t>(values.size()));
-  init->mutable_int64_data()->Add(values.begin(), values.end());
-}
-
-NodeProto* add_node(GraphProto& graph, const std::string& op, const std::string& name,
-                    std::initializer_list<std::string> inputs, const std::string& output) {
-  NodeProto* node = graph.add_node();
-  node->set_op_type(op);
-  node->set_name(name);
-  for (const std::string& in : inputs) node->add_input(in);
-  node->add_output(output);
-  return node;
-}
-
-// A node `op` named `name` on x with the layer's weight and, when defined,
-// bias as initializers named as in its state_dict (Conv and Gemm take them
-// as inputs 2 and 3).
-NodeProto* add_weighted_node(GraphProto& graph, const std::string& op, const std::string& name,
-                             const std::string& x, const Tensor& weight, const Tensor& bias) {
-  add_float_initializer(graph, name + ".weight", weight);
-  NodeProto* node = add_node(graph, op, name, {x, name + ".weight"}, name);
-  if (bias.defined()) {
-    add_float_initializer(graph, name + ".bias", bias);
-    node->add_input(name + ".bias");
+// Attribute `a` of a node.
+void add_attribute(NodeProto* node, const OnnxAttribute& a) {
+  AttributeProto* proto = node->add_attribute();
+  proto->set_name(a.name);
+  switch (a.kind) {
+    case OnnxAttribute::Kind::Int:
+      proto->set_type(AttributeProto::INT);
+      proto->set_i(a.i);
+      break;
+    case OnnxAttribute::Kind::Float:
+      proto->set_type(AttributeProto::FLOAT);
+      proto->set_f(static_cast<float>(a.f));
+      break;
+    case OnnxAttribute::Kind::Ints:
+      proto->set_type(AttributeProto::INTS);
+      for (int64_t v : a.ints) proto->add_ints(v);
+      break;
   }
-  return node;
-}
-
-void set_ints(NodeProto* node, const std::string& name, const std::vector<int64_t>& values) {
-  AttributeProto* a = node->add_attribute();
-  a->set_name(name);
-  a->set_type(AttributeProto::INTS);
-  for (int64_t v : values) a->add_ints(v);
-}
-
-void set_int(NodeProto* node, const std::string& name, int64_t value) {
-  AttributeProto* a = node->add_attribute();
-  a->set_name(name);
-  a->set_type(AttributeProto::INT);
-  a->set_i(value);
-}
-
-void set_float(NodeProto* node, const std::string& name, double value) {
-  AttributeProto* a = node->add_attribute();
-  a->set_name(name);
-  a->set_type(AttributeProto::FLOAT);
-  a->set_f(static_cast<float>(value));
-}
-
-// kernel_shape, strides and pads (ONNX orders them top, left, bottom, right).
-void set_window(NodeProto* node, const OnnxWindow& w) {
-  set_ints(node, "kernel_shape", {w.kernel_h, w.kernel_w});
-  set_ints(node, "strides", {w.stride_h, w.stride_w});
-  set_ints(node, "pads", {w.pad_top, w.pad_left, w.pad_bottom, w.pad_right});
 }
 
 // A float32 tensor type whose first dimension is the free batch size.
@@ -137,120 +84,37 @@ OnnxModelBuilder::~OnnxModelBuilder() = default;
 
 std::string OnnxModelBuilder::input() const { return kInputName; }
 
-std::string OnnxModelBuilder::conv(const std::string& name, const std::string& x,
-                                   const Tensor& weight, const Tensor& bias,
-                                   const OnnxWindow& window, int64_t groups) {
-  NodeProto* node = add_weighted_node(model_->graph(), "Conv", name, x, weight, bias);
-  set_window(node, window);
-  set_ints(node, "dilations", {1, 1});
-  set_int(node, "group", groups);
+std::string OnnxModelBuilder::add_node(const std::string& op, const std::string& name,
+                                       const std::vector<std::string>& inputs,
+                                       const OnnxAttributes& attributes) {
+  NodeProto* node = model_->graph().add_node();
+  node->set_op_type(op);
+  node->set_name(name);
+  for (const std::string& in : inputs) node->add_input(in);
+  node->add_output(name);
+  for (const OnnxAttribute& a : attributes) add_attribute(node, a);
   return name;
 }
 
-std::string OnnxModelBuilder::batch_norm(const std::string& name, const std::string& x,
-                                         const Tensor& weight, const Tensor& bias,
-                                         const Tensor& running_mean, const Tensor& running_var,
-                                         double eps) {
-  GraphProto& g = model_->graph();
-  const char* const parts[] = {"weight", "bias", "running_mean", "running_var"};
-  const Tensor* tensors[] = {&weight, &bias, &running_mean, &running_var};
-  for (int i = 0; i < 4; ++i) add_float_initializer(g, name + "." + parts[i], *tensors[i]);
-  // Inputs X, scale, B, input_mean, input_var; training_mode 0 (the default)
-  // normalises with the running statistics, as astrocnn's eval mode does.
-  NodeProto* node = add_node(g, "BatchNormalization", name,
-                             {x, name + ".weight", name + ".bias", name + ".running_mean",
-                              name + ".running_var"},
-                             name);
-  set_float(node, "epsilon", eps);
+// Tensors of any device and dtype (a bf16 or GPU model) are converted to
+// float32 on the host.
+std::string OnnxModelBuilder::add_initializer(const std::string& name, const Tensor& t) {
+  TensorProto* init = model_->graph().add_initializer();
+  init->set_name(name);
+  init->set_data_type(TensorProto::FLOAT);
+  for (int64_t d : t.shape()) init->add_dims(d);
+  std::vector<float> values = t.to(Device::CPU).to(DType::F32).to_vector<float>();
+  init->mutable_float_data()->Add(values.begin(), values.end());
   return name;
 }
 
-std::string OnnxModelBuilder::relu(const std::string& name, const std::string& x) {
-  add_node(model_->graph(), "Relu", name, {x}, name);
-  return name;
-}
-
-std::string OnnxModelBuilder::leaky_relu(const std::string& name, const std::string& x,
-                                         double slope) {
-  set_float(add_node(model_->graph(), "LeakyRelu", name, {x}, name), "alpha", slope);
-  return name;
-}
-
-std::string OnnxModelBuilder::max_pool(const std::string& name, const std::string& x,
-                                       const OnnxWindow& window) {
-  // ONNX's MaxPool ignores padded pixels, as astrocnn's does (they count as -inf).
-  NodeProto* node = add_node(model_->graph(), "MaxPool", name, {x}, name);
-  set_window(node, window);
-  set_int(node, "ceil_mode", 0);
-  return name;
-}
-
-std::string OnnxModelBuilder::avg_pool(const std::string& name, const std::string& x,
-                                       const OnnxWindow& window, bool count_include_pad) {
-  NodeProto* node = add_node(model_->graph(), "AveragePool", name, {x}, name);
-  set_window(node, window);
-  set_int(node, "ceil_mode", 0);
-  set_int(node, "count_include_pad", count_include_pad ? 1 : 0);
-  return name;
-}
-
-std::string OnnxModelBuilder::global_avg_pool(const std::string& name, const std::string& x) {
-  GraphProto& g = model_->graph();
-  const std::string pooled = name + ".pooled";  // [N, C, 1, 1]
-  add_node(g, "GlobalAveragePool", pooled, {x}, pooled);
-  set_int(add_node(g, "Flatten", name, {pooled}, name), "axis", 1);
-  return name;
-}
-
-std::string OnnxModelBuilder::flatten(const std::string& name, const std::string& x,
-                                      int64_t start_dim) {
-  GraphProto& g = model_->graph();
-  if (start_dim == 1) {
-    set_int(add_node(g, "Flatten", name, {x}, name), "axis", 1);
-    return name;
-  }
-  // Reshape's 0 copies the input's dimension, -1 takes what is left.
-  std::vector<int64_t> shape(static_cast<size_t>(start_dim), 0);
-  shape.push_back(-1);
-  add_int64_initializer(g, name + ".shape", shape);
-  add_node(g, "Reshape", name, {x, name + ".shape"}, name);
-  return name;
-}
-
-std::string OnnxModelBuilder::dense(const std::string& name, const std::string& x,
-                                    const Tensor& weight, const Tensor& bias) {
-  // Gemm: alpha * x * B' + beta * C with B = weight [out, in] (PyTorch's layout) and transB.
-  NodeProto* node = add_weighted_node(model_->graph(), "Gemm", name, x, weight, bias);
-  set_int(node, "transB", 1);
-  return name;
-}
-
-std::string OnnxModelBuilder::maxout(const std::string& name, const std::string& x,
-                                     const Shape& dims, int64_t k) {
-  ASTRO_CHECK(!dims.empty() && k > 0 && dims[0] % k == 0, "ONNX export of Maxout '", name,
-              "': ", dims.empty() ? 0 : dims[0], " features do not split into groups of ", k);
-  GraphProto& g = model_->graph();
-  // [N, n*k, rest...] -> [N, n, k, rest...]: entries j*k .. j*k+k-1 of
-  // dimension 1 (one group) become row j of the new k axis.
-  std::vector<int64_t> grouped = {0, dims[0] / k, k};
-  grouped.insert(grouped.end(), dims.begin() + 1, dims.end());
-  add_int64_initializer(g, name + ".shape", grouped);
-  const std::string pieces = name + ".pieces";
-  add_node(g, "Reshape", pieces, {x, name + ".shape"}, pieces);
-  NodeProto* max = add_node(g, "ReduceMax", name, {pieces}, name);
-  set_ints(max, "axes", {2});  // an attribute up to opset 17, an input from 18 on
-  set_int(max, "keepdims", 0);
-  return name;
-}
-
-std::string OnnxModelBuilder::add(const std::string& name, const std::string& a,
-                                  const std::string& b) {
-  add_node(model_->graph(), "Add", name, {a, b}, name);
-  return name;
-}
-
-std::string OnnxModelBuilder::softmax(const std::string& name, const std::string& x) {
-  set_int(add_node(model_->graph(), "Softmax", name, {x}, name), "axis", 1);
+std::string OnnxModelBuilder::add_int64_initializer(const std::string& name,
+                                                    const std::vector<int64_t>& values) {
+  TensorProto* init = model_->graph().add_initializer();
+  init->set_name(name);
+  init->set_data_type(TensorProto::INT64);
+  init->add_dims(static_cast<int64_t>(values.size()));
+  init->mutable_int64_data()->Add(values.begin(), values.end());
   return name;
 }
 

@@ -3,13 +3,13 @@
 // ONNX (docs/EXPORT.md). The graph computes what `astrocnn predict` writes:
 // softmax probabilities for classifiers, raw outputs for regression.
 //
-// The exporter walks the model's modules in the order their forward() runs
-// them and maps each layer onto ONNX nodes (io/onnx/onnx_export.h). Every
-// layer is recognised by its class; a layer the walk does not know is an
-// Error, never a silently wrong graph. Each value of the graph travels with
-// the astrocnn tensor it stands for on a probe image, because some ONNX
-// attributes depend on the input size at that point (TensorFlow-style SAME
-// padding, Maxout's reshape) and the final shape is checked against it.
+// Each layer maps itself onto ONNX nodes in its own file
+// (Module::export_onnx, through core/onnx_graph.h); a layer without a
+// mapping is an Error, never a silently wrong graph. Each value of the graph
+// travels with the astrocnn tensor it stands for on a probe image, because
+// some ONNX attributes depend on the input size at that point (TensorFlow-
+// style SAME padding, Maxout's reshape), and the final one is checked against
+// the model's own forward().
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -25,10 +25,7 @@
 #include "tools/commands/commands.h"
 #if defined(ASTROCNN_HAVE_ONNX)
 #include "core/autograd.h"
-#include "core/ops.h"
 #include "io/onnx/onnx_export.h"
-#include "layers/layers.h"
-#include "models/chain.h"
 #endif
 
 namespace astrocnn::cli {
@@ -41,124 +38,11 @@ struct ExportArgs {
 
 #if defined(ASTROCNN_HAVE_ONNX)
 
-// ---- The walk: astrocnn layers to ONNX nodes ----
-
-// A value of the ONNX graph and the astrocnn tensor it stands for (the
-// layer's output on a probe image of batch size 1).
-struct Traced {
-  std::string name;
-  Tensor probe;
-};
-
-std::string join(const std::string& path, const std::string& child) {
-  return path.empty() ? child : path + "." + child;
+// The model's graph on `input`: every module appends its own nodes (its
+// export_onnx, in its layer file), containers their children's.
+OnnxValue export_model(Module& model, OnnxGraph& onnx, const OnnxValue& input) {
+  return model.export_onnx(onnx, "", input);
 }
-
-Module& child(Module& m, const std::string& path, const std::string& name) {
-  for (const auto& [n, c] : m.children())
-    if (n == name) return *c;
-  throw Error("ONNX export: " + m.type_name() + " '" + path + "' has no child '" + name + "'");
-}
-
-bool has_child(const Module& m, const std::string& name) {
-  for (const auto& [n, c] : m.children())
-    if (n == name) return true;
-  return false;
-}
-
-// The window of a square-kernel pool or any convolution on input `x`
-// [N,C,H,W], its padding resolved for that size (SAME depends on it).
-OnnxWindow window_on(const Tensor& x, int64_t kernel_h, int64_t kernel_w, int64_t stride_h,
-                     int64_t stride_w, const Padding& padding) {
-  PadSides pad = resolve_padding(padding, x.size(2), x.size(3), kernel_h, kernel_w, stride_h,
-                                 stride_w);
-  OnnxWindow w;
-  w.kernel_h = kernel_h;
-  w.kernel_w = kernel_w;
-  w.stride_h = stride_h;
-  w.stride_w = stride_w;
-  w.pad_top = pad.top;
-  w.pad_left = pad.left;
-  w.pad_bottom = pad.bottom;
-  w.pad_right = pad.right;
-  return w;
-}
-
-class ModelExporter {
- public:
-  explicit ModelExporter(OnnxModelBuilder& onnx) : onnx_(onnx) {}
-
-  // Appends module `m` (named `path` in the state_dict) applied to `x`.
-  Traced module(Module& m, const std::string& path, const Traced& x) {
-    if (dynamic_cast<Sequential*>(&m) || dynamic_cast<models::Chain*>(&m)) return chain(m, path, x);
-    if (dynamic_cast<BasicBlock*>(&m)) return residual_block(m, path, x, 2);
-    if (dynamic_cast<Bottleneck*>(&m)) return residual_block(m, path, x, 3);
-    return {layer(m, path, x), m.forward(x.probe)};
-  }
-
- private:
-  // Sequential and Chain: the children in order.
-  Traced chain(Module& m, const std::string& path, Traced x) {
-    for (const auto& [name, c] : m.children()) x = module(*c, join(path, name), x);
-    return x;
-  }
-
-  // layers/resnet_blocks.h: conv1-bn1-relu, (conv2-bn2-relu,) then the last
-  // conv-bn; relu(that + shortcut), the shortcut being x or "downsample"(x).
-  Traced residual_block(Module& block, const std::string& path, const Traced& x, int convs) {
-    Traced y = x;
-    for (int i = 1; i <= convs; ++i) {
-      const std::string n = std::to_string(i);
-      y = module(child(block, path, "conv" + n), join(path, "conv" + n), y);
-      y = module(child(block, path, "bn" + n), join(path, "bn" + n), y);
-      if (i < convs) y = {onnx_.relu(join(path, "relu" + n), y.name), ops::relu(y.probe)};
-    }
-    Traced shortcut = has_child(block, "downsample")
-                          ? module(child(block, path, "downsample"), join(path, "downsample"), x)
-                          : x;
-    std::string sum = onnx_.add(join(path, "add"), y.name, shortcut.name);
-    // The probe follows the graph, not block.forward(), so that the check
-    // against the whole model's forward() in run_export also checks this
-    // reading of the block.
-    return {onnx_.relu(join(path, "relu"), sum), ops::relu(ops::add(y.probe, shortcut.probe))};
-  }
-
-  // One layer without children; returns the name of its result.
-  std::string layer(Module& m, const std::string& path, const Traced& x) {
-    const std::string& in = x.name;
-    if (auto* conv = dynamic_cast<Conv2d*>(&m)) {
-      const Conv2dConfig& c = conv->config();
-      return onnx_.conv(path, in, conv->weight(), conv->bias(),
-                        window_on(x.probe, c.kernel_h, c.kernel_w, c.stride_h, c.stride_w, c.padding),
-                        c.groups);
-    }
-    if (auto* bn = dynamic_cast<BatchNorm2d*>(&m))
-      return onnx_.batch_norm(path, in, bn->weight(), bn->bias(), bn->running_mean(),
-                              bn->running_var(), bn->eps());
-    if (dynamic_cast<ReLU*>(&m)) return onnx_.relu(path, in);
-    if (auto* leaky = dynamic_cast<LeakyReLU*>(&m)) return onnx_.leaky_relu(path, in, leaky->slope());
-    if (auto* pool = dynamic_cast<MaxPool2d*>(&m))
-      return onnx_.max_pool(path, in, window_on(x.probe, pool->kernel(), pool->kernel(),
-                                                pool->stride(), pool->stride(), pool->padding()));
-    if (auto* pool = dynamic_cast<AvgPool2d*>(&m))
-      return onnx_.avg_pool(path, in,
-                            window_on(x.probe, pool->kernel(), pool->kernel(), pool->stride(),
-                                      pool->stride(), pool->padding()),
-                            pool->count_include_pad());
-    if (dynamic_cast<GlobalAvgPool*>(&m)) return onnx_.global_avg_pool(path, in);
-    if (auto* flatten = dynamic_cast<Flatten*>(&m)) return onnx_.flatten(path, in, flatten->start_dim());
-    if (auto* dense = dynamic_cast<Dense*>(&m)) return onnx_.dense(path, in, dense->weight(), dense->bias());
-    if (auto* maxout = dynamic_cast<Maxout*>(&m)) {
-      Shape dims(x.probe.shape().begin() + 1, x.probe.shape().end());
-      return onnx_.maxout(path, in, dims, maxout->k());
-    }
-    if (dynamic_cast<Dropout*>(&m)) return in;  // the identity at inference
-    throw Error("ONNX export: layer '" + path + "' (" + m.type_name() +
-                ") has no ONNX mapping in tools/commands/cmd_export.cpp");
-  }
-
-  OnnxModelBuilder& onnx_;
-};
 
 // ---- The command ----
 
@@ -213,11 +97,11 @@ int run_export(const ExportArgs& a) {
   NoGradGuard no_grad;
   OnnxModelBuilder onnx(restored.spec.name, o.in_channels, o.image_size, o.image_size);
   const Tensor image = probe_image(o.in_channels, o.image_size);
-  Traced x = ModelExporter(onnx).module(model, "", {onnx.input(), image});
+  OnnxValue x = export_model(model, onnx, {onnx.input(), image});
   check_walk_matches_forward(x.probe, model, image, restored.spec.name);
   ASTRO_CHECK(x.probe.shape() == Shape({1, o.outputs}), "ONNX export: the model '",
               restored.spec.name, "' gives ", x.probe.str(), ", not [1,", o.outputs, "]");
-  if (classifier) x.name = onnx.softmax("softmax", x.name);
+  if (classifier) x.name = onnx.add_node("Softmax", "softmax", {x.name}, {onnx_int("axis", 1)});
 
   const std::string outputs = output_description(classifier, restored.config);
   onnx.set_output(x.name, o.outputs, outputs);
