@@ -11,6 +11,7 @@
 // reference cycle): save `output.detach()` instead.
 #pragma once
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "core/tensor/tensor.h"
@@ -48,6 +49,35 @@ bool needs_grad(const std::vector<Tensor>& inputs);
 // Attaches `node` (with `inputs`) as the grad_fn of `output` and marks the
 // output as requiring grad. Call only when needs_grad(inputs).
 void record(std::shared_ptr<Node> node, std::vector<Tensor> inputs, Tensor& output);
+
+// How an op records itself, after its forward kernel has filled `output`:
+//
+//   if (auto node = record_node<ReluNode>({x}, y)) node->y = y.detach();
+//
+// When needs_grad(inputs), makes a new N the grad_fn of `output`, with
+// `inputs` (the tensors its backward returns gradients for, in this order),
+// and returns it for the op to store what its backward needs: the node is
+// shared with `output`, so what is stored after this call is what backward
+// sees. Otherwise it records nothing and returns null, so that eval and
+// no-grad code build no graph and save nothing.
+template <class N>
+std::shared_ptr<N> record_node(std::vector<Tensor> inputs, Tensor& output);
+
+// The same, recorded when `wanted` rather than when needs_grad(inputs): for
+// an op whose inputs include data that must not decide (a loss's labels).
+template <class N>
+std::shared_ptr<N> record_node_if(bool wanted, std::vector<Tensor> inputs, Tensor& output) {
+  if (!wanted) return nullptr;
+  auto node = std::make_shared<N>();
+  record(node, std::move(inputs), output);
+  return node;
+}
+
+template <class N>
+std::shared_ptr<N> record_node(std::vector<Tensor> inputs, Tensor& output) {
+  const bool wanted = needs_grad(inputs);  // before `inputs` is moved from
+  return record_node_if<N>(wanted, std::move(inputs), output);
+}
 
 // Backpropagates from a one-element tensor (seed gradient 1). The graph is
 // released afterwards (as PyTorch does without retain_graph).

@@ -75,24 +75,24 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
                 "training, got input ", x.str());
 
   Tensor y = empty_like(x);
+  Tensor save_mean, save_invstd;  // training: the batch statistics, for backward
   Backend& be = backend_for(x);
-  auto node = needs_grad({x, gamma, beta}) ? std::make_shared<BatchNormNode>() : nullptr;
   if (training) {
-    Tensor save_mean = Tensor::empty({p.C}, x.dtype(), x.device());
-    Tensor save_invstd = Tensor::empty({p.C}, x.dtype(), x.device());
+    save_mean = Tensor::empty({p.C}, x.dtype(), x.device());
+    save_invstd = Tensor::empty({p.C}, x.dtype(), x.device());
     be.batch_norm_forward_train(p, x, gamma, beta, running_mean, running_var, y, save_mean,
                                 save_invstd);
-    if (node) {
-      node->save_mean = save_mean;
-      node->save_invstd = save_invstd;
-    }
   } else {
     be.batch_norm_forward_eval(p, x, gamma, beta, running_mean, running_var, y);
-    if (node) snapshot_running_stats(x, running_mean, running_var, eps, *node);
   }
-  if (node) {
+  if (auto node = record_node<BatchNormNode>({x, gamma, beta}, y)) {
     node->params = p;
-    record(node, {x, gamma, beta}, y);
+    if (training) {
+      node->save_mean = save_mean;
+      node->save_invstd = save_invstd;
+    } else {
+      snapshot_running_stats(x, running_mean, running_var, eps, *node);
+    }
   }
   return y;
 }

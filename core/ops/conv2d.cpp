@@ -48,11 +48,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2d
 
   Tensor y = Tensor::empty({p.N, p.K, p.P(), p.Q()}, x.dtype(), x.device());
   backend_for(x).conv2d_forward(p, x, w, bias.defined() ? &bias : nullptr, y);
-  if (needs_grad({x, w, bias})) {
-    auto node = std::make_shared<Conv2dNode>();
-    node->params = p;
-    record(node, {x, w, bias}, y);
-  }
+  if (auto node = record_node<Conv2dNode>({x, w, bias}, y)) node->params = p;
   return y;
 }
 

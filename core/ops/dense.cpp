@@ -41,7 +41,7 @@ Tensor dense(const Tensor& x, const Tensor& w, const Tensor& bias) {
                 " does not match ", w.size(0), " outputs");
   Tensor y = Tensor::empty({x.size(0), w.size(0)}, x.dtype(), x.device());
   backend_for(x).dense_forward(x, w, bias.defined() ? &bias : nullptr, y);
-  if (needs_grad({x, w, bias})) record(std::make_shared<DenseNode>(), {x, w, bias}, y);
+  record_node<DenseNode>({x, w, bias}, y);  // nothing to save: backward reads x and w
   return y;
 }
 

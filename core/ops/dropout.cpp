@@ -32,11 +32,7 @@ Tensor dropout(const Tensor& x, double p, bool training, uint64_t seed, uint64_t
   Tensor y = empty_like(x);
   Tensor mask = empty_like(x);
   backend_for(x).dropout_forward(p, seed, offset, x, y, mask);
-  if (needs_grad({x})) {
-    auto node = std::make_shared<DropoutNode>();
-    node->mask = mask;
-    record(node, {x}, y);
-  }
+  if (auto node = record_node<DropoutNode>({x}, y)) node->mask = mask;
   return y;
 }
 

@@ -25,7 +25,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
   ASTRO_CHECK(a.shape() == b.shape(), "add: shapes differ: ", a.str(), " and ", b.str());
   Tensor y = empty_like(a);
   backend_for(a).add(a, b, y);
-  if (needs_grad({a, b})) record(std::make_shared<AddNode>(), {a, b}, y);
+  record_node<AddNode>({a, b}, y);
   return y;
 }
 
@@ -34,11 +34,7 @@ Tensor scale(const Tensor& x, double alpha) {
   check_floats("scale", {&x});
   Tensor y = empty_like(x);
   backend_for(x).scale(x, alpha, y);
-  if (needs_grad({x})) {
-    auto node = std::make_shared<ScaleNode>();
-    node->alpha = alpha;
-    record(node, {x}, y);
-  }
+  if (auto node = record_node<ScaleNode>({x}, y)) node->alpha = alpha;
   return y;
 }
 

@@ -17,6 +17,14 @@ namespace {
 
 Tensor empty_scalar_like(const Tensor& t) { return Tensor::empty({}, t.dtype(), t.device()); }
 
+// record_node() for a loss. Labels and targets are data: the loss is recorded
+// when the prediction requires grad, never for the data alone, but the node
+// keeps both as inputs because its backward reads them.
+template <class N>
+std::shared_ptr<N> record_loss(const Tensor& pred, const Tensor& data, Tensor& loss) {
+  return record_node_if<N>(needs_grad({pred}), {pred, data}, loss);
+}
+
 struct SoftmaxXentNode final : Node {
   Tensor probs;  // saved by the forward kernel; inputs: logits, labels
   std::vector<Tensor> backward(const Tensor& g) override {
@@ -28,15 +36,20 @@ struct SoftmaxXentNode final : Node {
   const char* name() const override { return "softmax_cross_entropy"; }
 };
 
-struct MseNode final : Node {
-  // inputs: pred, target
+// MSE and cosine loss: their backward is one kernel of (pred, target, upstream
+// gradient) -> dpred, which the op names (mse_backward, cosine_loss_backward).
+struct PredTargetLossNode final : Node {
+  using Kernel = void (Backend::*)(const Tensor& pred, const Tensor& target, const Tensor& gloss,
+                                   Tensor& dpred);
+  const char* op = "";
+  Kernel backward_kernel = nullptr;  // inputs: pred, target
   std::vector<Tensor> backward(const Tensor& g) override {
     const Tensor &pred = inputs[0], &target = inputs[1];
     Tensor dpred = empty_like(pred);
-    backend_for(g).mse_backward(pred, target, g, dpred);
+    (backend_for(g).*backward_kernel)(pred, target, g, dpred);
     return {dpred, Tensor()};
   }
-  const char* name() const override { return "mse_loss"; }
+  const char* name() const override { return op; }
 };
 
 // d sqrt(m)/dm = 1 / (2 sqrt(m)), so RMSE's backward is MSE's backward with
@@ -54,17 +67,6 @@ struct RmseNode final : Node {
     return {dpred, Tensor()};
   }
   const char* name() const override { return "rmse_loss"; }
-};
-
-struct CosineNode final : Node {
-  // inputs: pred, target
-  std::vector<Tensor> backward(const Tensor& g) override {
-    const Tensor &pred = inputs[0], &target = inputs[1];
-    Tensor dpred = empty_like(pred);
-    backend_for(g).cosine_loss_backward(pred, target, g, dpred);
-    return {dpred, Tensor()};
-  }
-  const char* name() const override { return "cosine_loss"; }
 };
 
 // Checks shared by the regression losses: floats, same dtype/device, same shape, not empty.
@@ -109,11 +111,7 @@ Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& labels) {
   Tensor probs = empty_like(logits);
   Tensor loss = empty_scalar_like(logits);
   backend_for(logits).softmax_xent_forward(logits, labels, probs, loss);
-  if (needs_grad({logits})) {
-    auto node = std::make_shared<SoftmaxXentNode>();
-    node->probs = probs;
-    record(node, {logits, labels}, loss);
-  }
+  if (auto node = record_loss<SoftmaxXentNode>(logits, labels, loss)) node->probs = probs;
   return loss;
 }
 
@@ -122,7 +120,10 @@ Tensor mse_loss(const Tensor& pred, const Tensor& target) {
   check_pred_target("mse_loss", pred, target);
   Tensor loss = empty_scalar_like(pred);
   backend_for(pred).mse_forward(pred, target, loss);
-  if (needs_grad({pred})) record(std::make_shared<MseNode>(), {pred, target}, loss);
+  if (auto node = record_loss<PredTargetLossNode>(pred, target, loss)) {
+    node->op = "mse_loss";
+    node->backward_kernel = &Backend::mse_backward;
+  }
   return loss;
 }
 
@@ -133,11 +134,7 @@ Tensor rmse_loss(const Tensor& pred, const Tensor& target) {
   backend_for(pred).mse_forward(pred, target, mse);
   double rmse = std::sqrt(mse.item());
   Tensor loss = Tensor::scalar(rmse, pred.dtype(), pred.device());
-  if (needs_grad({pred})) {
-    auto node = std::make_shared<RmseNode>();
-    node->rmse = rmse;
-    record(node, {pred, target}, loss);
-  }
+  if (auto node = record_loss<RmseNode>(pred, target, loss)) node->rmse = rmse;
   return loss;
 }
 
@@ -147,7 +144,10 @@ Tensor cosine_loss(const Tensor& pred, const Tensor& target) {
   check_pred_target("cosine_loss", pred, target);
   Tensor loss = empty_scalar_like(pred);
   backend_for(pred).cosine_loss_forward(pred, target, loss);
-  if (needs_grad({pred})) record(std::make_shared<CosineNode>(), {pred, target}, loss);
+  if (auto node = record_loss<PredTargetLossNode>(pred, target, loss)) {
+    node->op = "cosine_loss";
+    node->backward_kernel = &Backend::cosine_loss_backward;
+  }
   return loss;
 }
 

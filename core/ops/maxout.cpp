@@ -36,11 +36,7 @@ Tensor maxout(const Tensor& x, int64_t k) {
   out_shape[1] = x.size(1) / k;
   Tensor y = Tensor::empty(out_shape, x.dtype(), x.device());
   backend_for(x).maxout_forward(k, x, y);
-  if (needs_grad({x})) {
-    auto node = std::make_shared<MaxoutNode>();
-    node->k = k;
-    record(node, {x}, y);
-  }
+  if (auto node = record_node<MaxoutNode>({x}, y)) node->k = k;
   return y;
 }
 

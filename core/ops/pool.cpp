@@ -64,11 +64,7 @@ Tensor max_pool2d(const Tensor& x, const Pool2dWindow& o) {
   Pool2dParams p = pool_params("max_pool2d", x, o);
   Tensor y = Tensor::empty({p.N, p.C, p.P(), p.Q()}, x.dtype(), x.device());
   backend_for(x).max_pool2d_forward(p, x, y);
-  if (needs_grad({x})) {
-    auto node = std::make_shared<MaxPool2dNode>();
-    node->params = p;
-    record(node, {x}, y);
-  }
+  if (auto node = record_node<MaxPool2dNode>({x}, y)) node->params = p;
   return y;
 }
 
@@ -77,11 +73,7 @@ Tensor avg_pool2d(const Tensor& x, const Pool2dWindow& o) {
   Pool2dParams p = pool_params("avg_pool2d", x, o);
   Tensor y = Tensor::empty({p.N, p.C, p.P(), p.Q()}, x.dtype(), x.device());
   backend_for(x).avg_pool2d_forward(p, x, y);
-  if (needs_grad({x})) {
-    auto node = std::make_shared<AvgPool2dNode>();
-    node->params = p;
-    record(node, {x}, y);
-  }
+  if (auto node = record_node<AvgPool2dNode>({x}, y)) node->params = p;
   return y;
 }
 
@@ -92,7 +84,7 @@ Tensor global_avg_pool(const Tensor& x) {
   ASTRO_CHECK(x.numel() > 0, "global_avg_pool: input sizes must be positive, got ", x.str());
   Tensor y = Tensor::empty({x.size(0), x.size(1)}, x.dtype(), x.device());
   backend_for(x).global_avg_pool_forward(x, y);
-  if (needs_grad({x})) record(std::make_shared<GlobalAvgPoolNode>(), {x}, y);
+  record_node<GlobalAvgPoolNode>({x}, y);
   return y;
 }
 

@@ -39,11 +39,7 @@ Tensor Tensor::reshape(const Shape& new_shape) const {
   Tensor out = detach();
   out.impl().shape = s;
   out.impl().strides = contiguous_strides(s);
-  if (requires_grad() && grad_enabled()) {
-    auto node = std::make_shared<ReshapeNode>();
-    node->input_shape = shape();
-    record(node, {*this}, out);
-  }
+  if (auto node = record_node<ReshapeNode>({*this}, out)) node->input_shape = shape();
   return out;
 }
 
