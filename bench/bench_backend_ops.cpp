@@ -6,7 +6,8 @@
 // Each benchmark is named OP/BACKEND/CASE and reports the time per call
 // (Google Benchmark's own timer; a GPU backend is synchronised after the
 // calls, so the time is the device's) and, for the convolution and dense
-// cases, GFLOP/s. Outputs are not checked here: that is the test mode's job.
+// cases, GFLOP/s. Each case's first run is checked against the reference
+// first (the one comparator, tests/tensor_compare.h): a wrong one is not timed.
 //
 //   bench_backend_ops --benchmark_filter='conv2d_forward/.*'     one op
 //   bench_backend_ops --benchmark_filter='/cpu-onednn/'          one backend
@@ -38,6 +39,18 @@ std::vector<Backend*> backends() {
   return all;
 }
 
+// A fast wrong kernel is no result: the first (warm-up) run is held to the
+// reference by the test mode's comparator and tolerance, as llm.c's dev/cuda
+// programs check before they time. Empty when it agrees.
+std::string disagreement(const Tensors& got, const OpCase& c) {
+  const Tensors want = run_case(reference_backend(), c);
+  for (size_t i = 0; i < got.size(); ++i) {
+    const Comparison cmp = compare(got[i], want[i]);
+    if (!cmp.within(c.tolerance)) return "output " + std::to_string(i) + ": " + cmp.describe(c.tolerance);
+  }
+  return "";
+}
+
 void time_case(benchmark::State& state, Backend* backend, const OpCase* c) {
   CaseTensors t = prepare_case(*backend, *c);
   try {
@@ -45,6 +58,14 @@ void time_case(benchmark::State& state, Backend* backend, const OpCase* c) {
   } catch (const NotImplemented& e) {
     state.SkipWithError(("SKIP: " + std::string(e.what())).c_str());
     return;
+  }
+  if (backend != &reference_backend()) {
+    Tensors got;
+    for (const Tensor& y : t.out) got.push_back(y.to(Device::CPU));
+    if (const std::string wrong = disagreement(got, *c); !wrong.empty()) {
+      state.SkipWithError(("WRONG against the reference: " + wrong).c_str());
+      return;
+    }
   }
   backend->synchronize();
   for (auto _ : state) c->run(*backend, t.in, t.out);

@@ -19,6 +19,7 @@ Tensor scale(const Tensor& x, double alpha);
 Tensor relu(const Tensor& x);         // core/ops/activation.cpp
 Tensor leaky_relu(const Tensor& x, double slope = 0.01);  // slope >= 0
 Tensor sigmoid(const Tensor& x);      // core/ops/activation.cpp
+Tensor silu(const Tensor& x);         // x * sigmoid(x) (swish); core/ops/activation.cpp
 Tensor softmax(const Tensor& x);      // rows of [N,C]; not differentiable (prediction only)
 
 // ---- convolution (core/ops/conv2d.cpp): x [N,C,H,W], w [K,C/groups,R,S], bias [K] or undefined ----

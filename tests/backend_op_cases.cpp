@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <numeric>
 #include <sstream>
 
 #include "core/tensor/error.h"
@@ -20,6 +21,18 @@ Tensor random_f32(const Shape& shape, uint64_t seed, double lo, double hi) {
   Rng rng(seed);
   std::vector<float> v(static_cast<size_t>(shape_numel(shape)));
   for (float& x : v) x = static_cast<float>(lo + (hi - lo) * rng.uniform());
+  return Tensor::from_vector(v, shape);
+}
+
+Tensor distinct_f32(const Shape& shape, uint64_t seed) {
+  const int64_t n = shape_numel(shape);
+  std::vector<int64_t> rank(static_cast<size_t>(n));
+  std::iota(rank.begin(), rank.end(), 0);
+  Rng rng(seed);
+  for (int64_t i = n - 1; i > 0; --i)
+    std::swap(rank[static_cast<size_t>(i)], rank[rng.below(static_cast<uint64_t>(i + 1))]);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(-1.0 + 2.0 * static_cast<double>(rank[i]) / n);
   return Tensor::from_vector(v, shape);
 }
 
@@ -99,11 +112,15 @@ namespace {
 
 class CaseList {
  public:
-  void add(std::string op, std::string what, Tensors inputs, std::vector<Output> outputs,
-           std::function<void(Backend&, const Tensors&, Tensors&)> run,
-           Tolerance tolerance = kFloat32) {
-    cases_.push_back(OpCase{std::move(op), std::move(what), std::move(inputs), std::move(outputs),
-                            std::move(run), tolerance});
+  // Returns the case, for the fields set on some cases only (`grad`): set
+  // them before the next add(), which may move the cases.
+  OpCase& add(std::string op, std::string what, Tensors inputs, std::vector<Output> outputs,
+              std::function<void(Backend&, const Tensors&, Tensors&)> run,
+              Tolerance tolerance = kFloat32) {
+    OpCase& c = cases_.emplace_back();
+    c.op = std::move(op), c.what = std::move(what), c.inputs = std::move(inputs);
+    c.outputs = std::move(outputs), c.run = std::move(run), c.tolerance = tolerance;
+    return c;
   }
   // The floating-point operations of each of the last `count` cases (the
   // perf mode's GFLOP/s).
@@ -129,6 +146,17 @@ Tensors reference_outputs(const std::vector<Shape>& shapes,
 
 std::string on(const Shape& s) { return " on " + shape_str(s); }
 
+// SiLU forward on x and backward from x and dy (its gradient needs the
+// input, not the output); returns the forward case.
+OpCase& silu_cases(CaseList& cases, const Tensor& x, const Tensor& dy, const std::string& what) {
+  cases.add("silu_backward", what, {x, dy}, {{x.shape()}}, [](Backend& be, const Tensors& in, Tensors& out) {
+    be.silu_backward(in[0], in[1], out[0]);
+  });
+  return cases.add("silu_forward", what, {x}, {{x.shape()}}, [](Backend& be, const Tensors& in, Tensors& out) {
+    be.silu_forward(in[0], out[0]);
+  });
+}
+
 void elementwise_cases(CaseList& cases) {
   uint64_t seed = 10;
   // One element, odd, one CUDA block plus one, 4-d, and a big prime (grid-stride loops).
@@ -139,15 +167,15 @@ void elementwise_cases(CaseList& cases) {
     }, kExact);
     cases.add("add", on(s), {a, b}, {{s}}, [](Backend& be, const Tensors& in, Tensors& out) {
       be.add(in[0], in[1], out[0]);
-    }, kExact);
+    }, kExact).grad = [](const Tensors& in) { return ops::add(in[0], in[1]); };
     cases.add("scale", "by -0.37" + on(s), {a}, {{s}}, [](Backend& be, const Tensors& in, Tensors& out) {
       be.scale(in[0], -0.37, out[0]);
-    });
+    }).grad = [](const Tensors& in) { return ops::scale(in[0], -0.37); };
     Tensor relu_y = reference_outputs({s}, [&](Backend& be, Tensors& o) { be.relu_forward(a, o[0]); })[0];
     Tensor sig_y = reference_outputs({s}, [&](Backend& be, Tensors& o) { be.sigmoid_forward(a, o[0]); })[0];
     cases.add("relu_forward", on(s), {a}, {{s}}, [](Backend& be, const Tensors& in, Tensors& out) {
       be.relu_forward(in[0], out[0]);
-    }, kExact);
+    }, kExact).grad = [](const Tensors& in) { return ops::relu(in[0]); };
     cases.add("relu_backward", on(s), {relu_y, dy}, {{s}}, [](Backend& be, const Tensors& in, Tensors& out) {
       be.relu_backward(in[0], in[1], out[0]);
     }, kExact);
@@ -156,18 +184,22 @@ void elementwise_cases(CaseList& cases) {
       const std::string at = " slope " + std::to_string(slope) + on(s);
       cases.add("leaky_relu_forward", at, {a}, {{s}}, [slope](Backend& be, const Tensors& in, Tensors& out) {
         be.leaky_relu_forward(slope, in[0], out[0]);
-      }, kExact);
+      }, kExact).grad = [slope](const Tensors& in) { return ops::leaky_relu(in[0], slope); };
       cases.add("leaky_relu_backward", at, {leaky_y, dy}, {{s}}, [slope](Backend& be, const Tensors& in, Tensors& out) {
         be.leaky_relu_backward(slope, in[0], in[1], out[0]);
       }, kExact);
     }
     cases.add("sigmoid_forward", on(s), {a}, {{s}}, [](Backend& be, const Tensors& in, Tensors& out) {
       be.sigmoid_forward(in[0], out[0]);
-    });
+    }).grad = [](const Tensors& in) { return ops::sigmoid(in[0]); };
     cases.add("sigmoid_backward", on(s), {sig_y, dy}, {{s}}, [](Backend& be, const Tensors& in, Tensors& out) {
       be.sigmoid_backward(in[0], in[1], out[0]);
     });
+    silu_cases(cases, a, dy, on(s)).grad = [](const Tensors& in) { return ops::silu(in[0]); };
   }
+  // SiLU's tails: exp(-x) overflows below about -88 (y -> -0), and NaN propagates.
+  Tensor tails = Tensor::from_vector<float>({-2, 0, 3, NAN, -0.5f, -100, 100, -87.5f, 88.7f}, {9});
+  silu_cases(cases, tails, random_f32({9}, 4), " tails and NaN");
   // ReLU's NaN rule (NaN passes forward; gradient only where y > 0) and sigmoid's tails.
   Tensor special = Tensor::from_vector<float>({-2, 0, 3, NAN, -0.5f, INFINITY, -INFINITY}, {7});
   cases.add("relu_forward", "NaN and infinities", {special}, {{{7}}},
@@ -181,6 +213,7 @@ void elementwise_cases(CaseList& cases) {
   Tensor wide = random_f32({7, 33}, 3, -60, 60);
   cases.add("sigmoid_forward", "[7,33] in [-60,60]", {wide}, {{{7, 33}}},
             [](Backend& be, const Tensors& in, Tensors& out) { be.sigmoid_forward(in[0], out[0]); });
+  silu_cases(cases, wide, random_f32({7, 33}, 5), " [7,33] in [-60,60]");
   for (Shape s : {Shape{1, 1}, Shape{7, 10}, Shape{32, 37}, Shape{3, 1000}}) {
     for (double range : {20.0, 1000.0}) {  // large logits must not overflow exp()
       Tensor x = random_f32(s, 5, -range, range);
@@ -196,10 +229,17 @@ void conv_cases(CaseList& cases) {
     const std::string at = " for " + p.str();
     Tensor x = random_f32(conv_x(p), ++seed), w = random_f32(conv_w(p), ++seed);
     Tensor b = random_f32({p.K}, ++seed), dy = random_f32(conv_y(p), ++seed);
-    cases.add("conv2d_forward", "with bias" + at, {x, w, b}, {{conv_y(p)}},
+    // The grad mode runs the forward some 40 times in the reference's double
+    // loops: the shapes up to 2e7 flops (every awkward one, the smaller
+    // network layers). The test mode holds the larger ones to the reference.
+    const bool grad = p.flops() <= 2e7;
+    const Conv2dGeometry g = p;
+    OpCase& with_bias = cases.add("conv2d_forward", "with bias" + at, {x, w, b}, {{conv_y(p)}},
               [p](Backend& be, const Tensors& in, Tensors& out) { be.conv2d_forward(p, in[0], in[1], &in[2], out[0]); });
-    cases.add("conv2d_forward", "without bias" + at, {x, w}, {{conv_y(p)}},
+    if (grad) with_bias.grad = [g](const Tensors& in) { return ops::conv2d(in[0], in[1], in[2], g); };
+    OpCase& without_bias = cases.add("conv2d_forward", "without bias" + at, {x, w}, {{conv_y(p)}},
               [p](Backend& be, const Tensors& in, Tensors& out) { be.conv2d_forward(p, in[0], in[1], nullptr, out[0]); });
+    if (grad) without_bias.grad = [g](const Tensors& in) { return ops::conv2d(in[0], in[1], Tensor(), g); };
     cases.add("conv2d_backward_data", at, {dy, w}, {{conv_x(p)}},
               [p](Backend& be, const Tensors& in, Tensors& out) { be.conv2d_backward_data(p, in[0], in[1], out[0]); });
     cases.add("conv2d_backward_weights", "with bias" + at, {x, dy}, {{conv_w(p)}, {{p.K}}},
@@ -228,15 +268,18 @@ void pool_cases(CaseList& cases) {
   uint64_t seed = 200;
   for (const Pool2dParams& p : shapes) {
     const std::string at = " for " + p.str();
-    Tensor x = random_f32(pool_x(p), ++seed), dy = random_f32(pool_y(p), ++seed);
+    Tensor x = distinct_f32(pool_x(p), ++seed), dy = random_f32(pool_y(p), ++seed);
     // Ties (the first maximum wins) and NaN (a NaN wins its windows).
     Tensor ties = ties_f32(pool_x(p), ++seed), with_nan = x.clone();
     with_nan.data<float>()[0] = NAN;
     with_nan.data<float>()[with_nan.numel() / 2] = NAN;
+    const Pool2dWindow window = p;
     for (auto [input, label] : {std::pair<Tensor, const char*>{x, ""}, {ties, "ties, "}, {with_nan, "NaN, "}}) {
-      cases.add("max_pool2d_forward", label + at, {input}, {{pool_y(p)}},
+      OpCase& forward = cases.add("max_pool2d_forward", label + at, {input}, {{pool_y(p)}},
                 [p](Backend& be, const Tensors& in, Tensors& out) { be.max_pool2d_forward(p, in[0], out[0]); },
                 kExact);
+      // Finite differences need distinct values (x): not ties, nor NaN.
+      if (*label == '\0') forward.grad = [window](const Tensors& in) { return ops::max_pool2d(in[0], window); };
       // Overlapping windows add several gradients into one element: in any order.
       cases.add("max_pool2d_backward", label + at, {input, dy}, {{pool_x(p)}},
                 [p](Backend& be, const Tensors& in, Tensors& out) {
@@ -244,7 +287,8 @@ void pool_cases(CaseList& cases) {
                 });
     }
     cases.add("avg_pool2d_forward", at, {x}, {{pool_y(p)}},
-              [p](Backend& be, const Tensors& in, Tensors& out) { be.avg_pool2d_forward(p, in[0], out[0]); });
+              [p](Backend& be, const Tensors& in, Tensors& out) { be.avg_pool2d_forward(p, in[0], out[0]); })
+        .grad = [window](const Tensors& in) { return ops::avg_pool2d(in[0], window); };
     cases.add("avg_pool2d_backward", at, {dy}, {{pool_x(p)}},
               [p](Backend& be, const Tensors& in, Tensors& out) { be.avg_pool2d_backward(p, in[0], out[0]); });
   }
@@ -252,7 +296,8 @@ void pool_cases(CaseList& cases) {
     const Shape ys{s[0], s[1]};
     Tensor x = random_f32(s, ++seed), dy = random_f32(ys, ++seed);
     cases.add("global_avg_pool_forward", on(s), {x}, {{ys}},
-              [](Backend& be, const Tensors& in, Tensors& out) { be.global_avg_pool_forward(in[0], out[0]); });
+              [](Backend& be, const Tensors& in, Tensors& out) { be.global_avg_pool_forward(in[0], out[0]); })
+        .grad = [](const Tensors& in) { return ops::global_avg_pool(in[0]); };
     cases.add("global_avg_pool_backward", on(s), {dy}, {{s}},
               [](Backend& be, const Tensors& in, Tensors& out) { be.global_avg_pool_backward(in[0], out[0]); });
   }
@@ -266,9 +311,11 @@ void dense_cases(CaseList& cases) {
     Tensor x = random_f32({d.N, d.I}, ++seed), w = random_f32({d.O, d.I}, ++seed);
     Tensor b = random_f32({d.O}, ++seed), dy = random_f32({d.N, d.O}, ++seed);
     cases.add("dense_forward", "with bias" + at, {x, w, b}, {{{d.N, d.O}}},
-              [](Backend& be, const Tensors& in, Tensors& out) { be.dense_forward(in[0], in[1], &in[2], out[0]); });
+              [](Backend& be, const Tensors& in, Tensors& out) { be.dense_forward(in[0], in[1], &in[2], out[0]); })
+        .grad = [](const Tensors& in) { return ops::dense(in[0], in[1], in[2]); };
     cases.add("dense_forward", "without bias" + at, {x, w}, {{{d.N, d.O}}},
-              [](Backend& be, const Tensors& in, Tensors& out) { be.dense_forward(in[0], in[1], nullptr, out[0]); });
+              [](Backend& be, const Tensors& in, Tensors& out) { be.dense_forward(in[0], in[1], nullptr, out[0]); })
+        .grad = [](const Tensors& in) { return ops::dense(in[0], in[1], Tensor()); };
     cases.add("dense_backward_data", at, {dy, w}, {{{d.N, d.I}}},
               [](Backend& be, const Tensors& in, Tensors& out) { be.dense_backward_data(in[0], in[1], out[0]); });
     cases.add("dense_backward_weights", "with bias" + at, {x, dy}, {{{d.O, d.I}}, {{d.O}}},
@@ -304,6 +351,10 @@ void maxout_dropout_cases(CaseList& cases) {
     cases.add("maxout_backward", at, {x, dy}, {{c.x}},
               [k](Backend& be, const Tensors& in, Tensors& out) { be.maxout_backward(k, in[0], in[1], out[0]); },
               kExact);
+    // Distinct values, for the finite differences (which ties would break).
+    cases.add("maxout_forward", "distinct values" + at, {distinct_f32(c.x, 53)}, {{ys}},
+              [k](Backend& be, const Tensors& in, Tensors& out) { be.maxout_forward(k, in[0], out[0]); }, kExact)
+        .grad = [k](const Tensors& in) { return ops::maxout(in[0], k); };
   }
   for (const Shape& s : {Shape{1}, Shape{7, 4608}, Shape{2, 6, 64, 64}}) {
     Tensor x = random_f32(s, 61), dy = random_f32(s, 62);
@@ -314,7 +365,8 @@ void maxout_dropout_cases(CaseList& cases) {
         cases.add("dropout_forward", at, {x}, {{s}, {s}},
                   [p, seed, offset](Backend& be, const Tensors& in, Tensors& out) {
                     be.dropout_forward(p, seed, offset, in[0], out[0], out[1]);
-                  }, kExact);
+                  }, kExact)
+            .grad = [p, seed, offset](const Tensors& in) { return ops::dropout(in[0], p, true, seed, offset); };
         Tensor mask = reference_outputs({s, s}, [&](Backend& be, Tensors& o) {
           be.dropout_forward(p, seed, offset, x, o[0], o[1]);
         })[1];
@@ -346,11 +398,20 @@ void batch_norm_cases(CaseList& cases) {
     cases.add("batch_norm_forward_train", on(s), {x, gamma, beta}, {{s}, {c}, {c}, {c, rmean}, {c, rvar}},
               [p](Backend& be, const Tensors& in, Tensors& out) {
                 be.batch_norm_forward_train(p, in[0], in[1], in[2], out[3], out[4], out[0], out[1], out[2]);
-              }, far ? Tolerance{1e-3} : kFloat32);
-    cases.add("batch_norm_forward_eval", on(s), {x, gamma, beta, rmean, rvar}, {{s}},
+              }, far ? Tolerance{1e-3} : kFloat32)
+        .grad = [p](const Tensors& in) {
+          Tensor mean = Tensor::zeros({p.C}, DType::F64), var = Tensor::full({p.C}, 1.0, DType::F64);
+          return ops::batch_norm(in[0], in[1], in[2], mean, var, true, p.momentum, p.eps);
+        };
+    OpCase& eval_case = cases.add("batch_norm_forward_eval", on(s), {x, gamma, beta, rmean, rvar}, {{s}},
               [p](Backend& be, const Tensors& in, Tensors& out) {
                 be.batch_norm_forward_eval(p, in[0], in[1], in[2], in[3], in[4], out[0]);
               });
+    eval_case.grad = [p](const Tensors& in) {  // x, gamma and beta; the running statistics are buffers
+      Tensor mean = in[3], var = in[4];
+      return ops::batch_norm(in[0], in[1], in[2], mean, var, false, p.momentum, p.eps);
+    };
+    eval_case.grad_inputs = 3;
     // Backward from the reference's saved statistics (training) or from fixed ones (eval).
     Tensors saved = reference_outputs({s, c, c, c, c}, [&](Backend& be, Tensors& o) {
       o[3].copy_from(rmean);
@@ -385,7 +446,8 @@ void loss_cases(CaseList& cases) {
       cases.add("softmax_xent_forward", at, {logits, labels}, {{{N, C}}, {{1}}},
                 [](Backend& be, const Tensors& in, Tensors& out) {
                   be.softmax_xent_forward(in[0], in[1], out[0], out[1]);
-                });
+                })
+          .grad = [](const Tensors& in) { return ops::softmax_cross_entropy(in[0], in[1]); };
       Tensor probs = reference_outputs({{N, C}, {1}}, [&](Backend& be, Tensors& o) {
         be.softmax_xent_forward(logits, labels, o[0], o[1]);
       })[0];
@@ -404,16 +466,24 @@ void loss_cases(CaseList& cases) {
             });
   for (const Shape& s : {Shape{1, 1}, Shape{32, 3}, Shape{4, 1, 64, 64}, Shape{1000003}}) {
     Tensor pred = random_f32(s, 85), target = random_f32(s, 86);
-    cases.add("mse_forward", on(s), {pred, target}, {{{1}}},
+    OpCase& mse = cases.add("mse_forward", on(s), {pred, target}, {{{1}}},
               [](Backend& be, const Tensors& in, Tensors& out) { be.mse_forward(in[0], in[1], out[0]); });
+    mse.grad = [](const Tensors& in) { return ops::mse_loss(in[0], in[1]); };
+    mse.grad_inputs = 1;  // the target takes no gradient
     cases.add("mse_backward", on(s), {pred, target, gloss}, {{s}},
               [](Backend& be, const Tensors& in, Tensors& out) { be.mse_backward(in[0], in[1], in[2], out[0]); });
   }
   for (auto [N, K] : {std::pair<int64_t, int64_t>{1, 4}, {6, 3}, {64, 37}, {2, 5000}}) {
     Tensor pred = random_f32({N, K}, 87), target = random_f32({N, K}, 88);
+    const Shape s{N, K};
+    // Without a zero row, for the finite differences (the loss has a kink there).
+    OpCase& smooth = cases.add("cosine_loss_forward", "no zero row" + on(s), {pred, target}, {{{1}}},
+              [](Backend& be, const Tensors& in, Tensors& out) { be.cosine_loss_forward(in[0], in[1], out[0]); });
+    smooth.grad = [](const Tensors& in) { return ops::cosine_loss(in[0], in[1]); };
+    smooth.grad_inputs = 1;  // the target takes no gradient
+    pred = pred.clone();
     if (N > 1)  // a zero prediction row: cos = 0, loss 1, zero gradient
       for (int64_t k = 0; k < K; ++k) pred.data<float>()[K + k] = 0.0f;
-    const Shape s{N, K};
     cases.add("cosine_loss_forward", on(s), {pred, target}, {{{1}}},
               [](Backend& be, const Tensors& in, Tensors& out) { be.cosine_loss_forward(in[0], in[1], out[0]); });
     cases.add("cosine_loss_backward", on(s), {pred, target, gloss}, {{s}},

@@ -2,7 +2,7 @@
 // (kernels/backend_ops.inc) has cases here, and a backend passes an op when
 // every case gives what the reference backend gives on the same inputs.
 //
-// One table, two modes so far (ggml's test-backend-ops has three):
+// One table, three modes, as ggml's test-backend-ops:
 // - test: tests/test_backend_ops.cpp runs the cases on the oneDNN backend and
 //   tests/cuda_test_backend_ops.cpp on the CUDA backend, one Catch2 test case
 //   per op, generated from the op table, so a new op without a case fails and
@@ -11,19 +11,19 @@
 //   SKIP, not as a pass or a failure.
 // - perf: bench/bench_backend_ops.cpp times every case on every backend
 //   (time per call, and GFLOP/s where a case counts its flops).
-// The gradient checks (tests/gradcheck.h) still keep their own shapes.
+// - grad: tests/test_backend_op_grads.cpp checks, for every forward case
+//   with a `grad`, the gradients its backward kernels give (through the
+//   autograd Node of core/ops) against central finite differences, in
+//   float64 on the reference. With the test mode, which holds every backend's
+//   backward kernels to the reference's, that checks every backend's.
 //
 // The rules, the same for every backend:
 // - Inputs are float32 random values (int64 for class labels) made on the
 //   CPU and copied to the backend's device.
 // - Outputs start as NaN (unless the op updates them in place), so an
 //   element a kernel forgets to write is a NaN mismatch.
-// - A NaN must meet a NaN at the same place; otherwise the comparison is
-//   normwise: max |got - want| <= tolerance * max |want|. Normwise, because a
-//   float32 sum taken in another order (a weight gradient adds N*P*Q
-//   products) errs in proportion to the size of its terms, not to the
-//   result, which may cancel to nearly 0; a wrong index errs by the order of
-//   the outputs themselves, thousands of times above the tolerance.
+// - Outputs are compared by the one comparator (tests/tensor_compare.h):
+//   NaN meets NaN, otherwise normwise within the case's tolerance.
 #pragma once
 #include <functional>
 #include <string>
@@ -32,23 +32,9 @@
 
 #include "core/tensor/tensor.h"
 #include "kernels/backend.h"
+#include "tensor_compare.h"
 
 namespace astrocnn::optest {
-
-// Allowed normwise error: max |got - want| <= normwise * max(max |want|, terms).
-// `terms` is the size of the terms an output is a sum of, for ops whose
-// outputs can cancel to far less than their terms (a batch-norm input
-// gradient over two samples is ~1e-6 from terms of ~1): float32 rounding
-// follows the terms, not the result.
-struct Tolerance {
-  double normwise;
-  double terms = 0;
-};
-constexpr Tolerance kExact{0};       // copies, selections, masks: bit for bit
-constexpr Tolerance kFloat32{1e-4};  // float32 arithmetic in another order or formula
-// A kernel version with TF32 tensor cores (10-bit mantissa: rounding error
-// 2^-11 per operand, ~1e-3 after a sum) is held to at least this.
-constexpr Tolerance kTf32{5e-3};
 
 using Tensors = std::vector<Tensor>;
 
@@ -69,6 +55,12 @@ struct OpCase {
   std::function<void(Backend&, const Tensors& in, Tensors& out)> run;
   Tolerance tolerance = kFloat32;
   double flops = 0;  // floating-point operations, where counted (convolutions, dense)
+  // The grad mode: the same op through core/ops (whose autograd Node calls
+  // the backward kernels), on the case's inputs in float64. Set on the
+  // forward cases of every op with backward kernels; empty where finite
+  // differences do not apply (ties, NaN) or the op has no gradient.
+  std::function<Tensor(const Tensors& in)> grad;
+  int grad_inputs = -1;  // how many leading inputs are differentiated; -1: every float one
 };
 
 // Every case, for every op.
@@ -85,10 +77,18 @@ Tensors run_case(Backend& backend, const OpCase& c);
 
 // Runs each case of `op` on `backend` and on the reference backend and
 // CHECKs the outputs (Catch2 assertions; a missing op is a WARN "SKIP").
-// `loosest` raises every case's tolerance to at least its own (for kernel
+// `at_least` raises every case's tolerance to at least its own (for kernel
 // versions in reduced precision).
 void check_op_against_reference(Backend& backend, const std::string& op,
-                                Tolerance loosest = kExact);
+                                Tolerance at_least = kExact);
+
+// Checks the gradients of each case of `op` that has a `grad` against finite
+// differences (Catch2 assertions). An op with backward kernels whose forward
+// has no such case fails, naming the file to add one to.
+void check_op_gradients(const std::string& op);
+// Whether `op` is the forward of an op family with backward kernels in the
+// op table (conv2d_forward: conv2d_backward_data exists).
+bool has_backward_kernels(const std::string& op);
 
 // ---- Mixed precision (kernels/precision.h) ----
 // Whether `op` is a convolution or dense op: the ops the math precision affects.
@@ -104,6 +104,10 @@ void check_op_in_precision(Backend& backend, const std::string& op, Precision pr
 // ---- Inputs ----
 // Uniform float32 values in [lo, hi) from a seeded Philox stream.
 Tensor random_f32(const Shape& shape, uint64_t seed, double lo = -1, double hi = 1);
+// A shuffled ramp in [-1, 1): values all distinct and 2/numel apart, so a
+// finite-difference step (1e-6) never changes which input of a max-pool
+// window or maxout group wins: the grad mode's inputs for those ops.
+Tensor distinct_f32(const Shape& shape, uint64_t seed);
 // Small integers 0 .. levels-1 as float32: inputs full of exact ties.
 Tensor ties_f32(const Shape& shape, uint64_t seed, int levels = 3);
 

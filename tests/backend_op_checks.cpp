@@ -1,6 +1,7 @@
-// The test modes of the one backend harness (tests/backend_op_cases.h):
-// each case of the table run on a backend and compared with the reference
-// backend, in float32 and in the reduced precisions.
+// The checking modes of the one backend harness (tests/backend_op_cases.h):
+// test (each case of the table run on a backend and compared with the
+// reference backend, in float32 and in the reduced precisions) and grad
+// (each forward case's gradients against finite differences).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -8,41 +9,11 @@
 
 #include "backend_op_cases.h"
 #include "core/tensor/error.h"
+#include "gradcheck.h"
 
 namespace astrocnn::optest {
 
-namespace {
-
-struct Comparison {
-  double max_diff = 0, max_want = 0;
-  int64_t worst = -1, nan_mismatches = 0, first_nan_mismatch = -1;
-  double error() const { return max_diff / std::max(max_want, 1e-30); }
-};
-
-Comparison compare(const Tensor& got, const Tensor& want) {
-  const std::vector<double> g = got.to(DType::F64).to_vector<double>();
-  const std::vector<double> w = want.to(DType::F64).to_vector<double>();
-  Comparison c;
-  for (size_t i = 0; i < w.size(); ++i) {
-    if (std::isnan(g[i]) || std::isnan(w[i])) {
-      if (std::isnan(g[i]) != std::isnan(w[i]) && c.nan_mismatches++ == 0)
-        c.first_nan_mismatch = static_cast<int64_t>(i);
-      continue;
-    }
-    if (std::isinf(w[i]) || std::isinf(g[i])) {  // infinities must match exactly
-      if (g[i] != w[i]) c.max_diff = INFINITY, c.worst = static_cast<int64_t>(i);
-      continue;
-    }
-    const double diff = std::fabs(g[i] - w[i]);
-    if (diff > c.max_diff) c.max_diff = diff, c.worst = static_cast<int64_t>(i);
-    c.max_want = std::max(c.max_want, std::fabs(w[i]));
-  }
-  return c;
-}
-
-}  // namespace
-
-void check_op_against_reference(Backend& backend, const std::string& op, Tolerance loosest) {
+void check_op_against_reference(Backend& backend, const std::string& op, Tolerance at_least) {
   int64_t found = 0;
   for (const OpCase& c : all_op_cases()) {
     if (c.op != op) continue;
@@ -55,22 +26,71 @@ void check_op_against_reference(Backend& backend, const std::string& op, Toleran
       return;
     }
     const Tensors want = run_case(reference_backend(), c);
-    const double tolerance = std::max(c.tolerance.normwise, loosest.normwise);
+    const Tolerance tolerance = loosest(c.tolerance, at_least);
     for (size_t i = 0; i < got.size(); ++i) {
       const Comparison cmp = compare(got[i], want[i]);
       INFO(backend.name() << " " << op << " " << c.what << ", output " << i << " of " << got.size()
-                          << ": error " << cmp.error() << " (max |diff| " << cmp.max_diff << " at element "
-                          << cmp.worst << ", max |reference| " << cmp.max_want << "; allowed "
-                          << tolerance << " of max(that, " << c.tolerance.terms << ")), " << cmp.nan_mismatches
-                          << " NaN on one side only (first at element " << cmp.first_nan_mismatch
-                          << "). The kernel disagrees with kernels/reference/ on the contract in "
+                          << ": " << cmp.describe(tolerance)
+                          << ". The kernel disagrees with kernels/reference/ on the contract in "
                              "kernels/backend_ops.inc; an element left unwritten shows as NaN.");
-      CHECK(cmp.nan_mismatches == 0);
-      CHECK(cmp.max_diff <= tolerance * std::max(cmp.max_want, c.tolerance.terms));
+      CHECK(cmp.within(tolerance));
     }
   }
   INFO("op '" << op << "' of kernels/backend_ops.inc has no case: add one to tests/backend_op_cases.cpp");
   CHECK(found > 0);
+}
+
+// ---- Gradients ----
+
+bool has_backward_kernels(const std::string& op) {
+  const size_t at = op.find("_forward");
+  if (at == std::string::npos) return false;
+  const std::string backward = op.substr(0, at) + "_backward";
+  for (const std::string& name : backend_op_names())
+    if (name.rfind(backward, 0) == 0) return true;
+  return false;
+}
+
+namespace {
+
+// The cost of one run of a case, in elements touched or flops: what the
+// finite differences repeat twice per sampled element.
+double cost_of(const OpCase& c) {
+  double elements = 0;
+  for (const Tensor& t : c.inputs) elements += static_cast<double>(t.numel());
+  for (const Output& o : c.outputs) elements += static_cast<double>(shape_numel(o.shape));
+  return std::max(elements, c.flops);
+}
+
+}  // namespace
+
+void check_op_gradients(const std::string& op) {
+  int64_t found = 0;
+  for (const OpCase& c : all_op_cases()) {
+    if (c.op != op || !c.grad) continue;
+    ++found;
+    testing::GradcheckOptions opt;
+    opt.what = op + " " + c.what;
+    Tensors inputs;
+    int floats = 0;
+    for (const Tensor& t : c.inputs) {
+      const bool is_float = t.dtype() == DType::F32 || t.dtype() == DType::F64;
+      floats += is_float;
+      inputs.push_back(is_float ? t.to(DType::F64) : t);
+    }
+    opt.differentiate = c.grad_inputs < 0 ? floats : c.grad_inputs;
+    // About 5e7 element-operations per case (a tenth of a second in the
+    // reference's double loops): large cases are sampled more thinly, small
+    // ones whole.
+    const double budget = 5e7 / (2.0 * std::max(opt.differentiate, 1) * cost_of(c));
+    opt.max_elements = std::clamp<int64_t>(static_cast<int64_t>(budget), 6, 400);
+    testing::check_gradients(c.grad, inputs, opt);
+  }
+  if (has_backward_kernels(op)) {
+    INFO("op '" << op << "' has backward kernels but no case with a `grad` (the op through core/ops) "
+                   "to check them against finite differences: add one in tests/backend_op_cases.cpp");
+    CHECK(found > 0);
+  }
 }
 
 // ---- Mixed precision ----
@@ -143,9 +163,7 @@ void check_op_in_precision(Backend& backend, const std::string& op, Precision pr
       INFO("against the reference in " << precision_name(precision) << ": error " << cmp.error()
                                        << " (max |diff| " << cmp.max_diff << " at element " << cmp.worst
                                        << "); a larger one means other rounding than round-to-nearest-even");
-      CHECK(cmp.nan_mismatches == 0);
-      CHECK(cmp.max_diff <= std::max(c.tolerance.normwise, kFloat32.normwise) *
-                                std::max(cmp.max_want, c.tolerance.terms));
+      CHECK(cmp.within(loosest(c.tolerance, kFloat32)));
     }
   }
 }

@@ -17,29 +17,37 @@ namespace {
 
 bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
+// A numbered kernel family, as cuda_api.h exposes it.
+struct VersionFamily {
+  const char* what;
+  int (*count)();
+  std::string (*name)(int);
+  Precision (*precision)(int);
+  void (*set)(int);
+};
+const VersionFamily kConvolution{"convolution", conv_version_count, conv_version_name,
+                                 conv_version_precision, set_conv_version};
+const VersionFamily kSgemm{"SGEMM", sgemm_version_count, sgemm_version_name, sgemm_version_precision,
+                           set_sgemm_version};
+
 void check_every_version(const std::string& op) {
   Backend& cuda = *cuda_backend_if_device();
-  if (starts_with(op, "conv2d")) {
-    for (int v = 1; v <= conv_version_count(); ++v) {
-      INFO("convolution version " << conv_version_name(v));
-      set_conv_version(v);
+  const VersionFamily* family = starts_with(op, "conv2d") ? &kConvolution
+                                : starts_with(op, "dense") ? &kSgemm
+                                                           : nullptr;
+  if (!family) return optest::check_op_against_reference(cuda, op);
+  for (int v = 1; v <= family->count(); ++v) {
+    INFO(family->what << " version " << family->name(v));
+    family->set(v);
+    // Each version carries its precision as data: a tensor-core version is
+    // held to its format's bound (tests/backend_op_cases.h), the others to float32.
+    const Precision precision = family->precision(v);
+    if (precision == Precision::FP32)
       optest::check_op_against_reference(cuda, op);
-    }
-    set_conv_version(0);
-  } else if (starts_with(op, "dense")) {
-    for (int v = 1; v <= sgemm_version_count(); ++v) {
-      INFO("SGEMM version " << sgemm_version_name(v));
-      set_sgemm_version(v);
-      const Precision precision = sgemm_version_precision(v);
-      if (precision == Precision::FP32)
-        optest::check_op_against_reference(cuda, op);
-      else  // a tensor-core version: held to its format's bound (tests/backend_op_cases.h)
-        optest::check_op_in_precision(cuda, op, precision);
-    }
-    set_sgemm_version(0);
-  } else {
-    optest::check_op_against_reference(cuda, op);
+    else
+      optest::check_op_in_precision(cuda, op, precision);
   }
+  family->set(0);
 }
 
 }  // namespace

@@ -17,14 +17,6 @@ const std::vector<GemmCase> kGemmCases = {{1, 1, 1},    {7, 13, 5},     {65, 33,
                                           {130, 257, 31}, {300, 200, 100}, {1, 500, 3},  {64, 1, 1024},
                                           {33, 70, 0}};
 
-double tolerance_for(int version) {
-  switch (sgemm_version_precision(version)) {
-    case Precision::TF32: return kTf32Tol;
-    case Precision::BF16: return kBf16Tol;
-    default: return kFp32Tol;
-  }
-}
-
 // C = alpha * op(A) op(B) + beta * C in double, row-major with leading dimensions.
 std::vector<float> host_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
                              const std::vector<float>& A, int64_t lda, const std::vector<float>& B,
@@ -86,7 +78,7 @@ void check_gemm(int version, bool ta, bool tb, const GemmCase& c, float alpha, f
   if (got.empty()) return;
   const int64_t count = static_cast<int64_t>(got.size());
   CHECK_CLOSE_TENSORS(Tensor::from_vector(got, {count}), Tensor::from_vector(expected, {count}),
-                      tolerance_for(version));
+                      optest::tolerance_of(sgemm_version_precision(version)));
 }
 
 }  // namespace

@@ -13,7 +13,7 @@ using namespace astrocnn::cudatest;
 namespace {
 
 // Chained ops compound float32 differences a little: a looser bound than one kernel's.
-constexpr double kChainTol = 1e-3;
+constexpr optest::Tolerance kChainTol{1e-3};
 
 struct Run {
   Tensor loss;

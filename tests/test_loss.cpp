@@ -68,17 +68,6 @@ TEST_CASE("softmax cross-entropy stays finite for huge logits", "[loss]") {
   CHECK(g == std::vector<double>{0, 0, -0.5, 0.5});
 }
 
-TEST_CASE("softmax cross-entropy gradients", "[loss][gradcheck]") {
-  for (auto [N, C] : {std::pair<int64_t, int64_t>{1, 1}, {1, 4}, {4, 7}, {5, 3}, {3, 11}}) {
-    CAPTURE(N, C);
-    std::vector<int64_t> l(N);
-    for (int64_t n = 0; n < N; ++n) l[n] = (3 * n + 1) % C;
-    Tensor labels = labels_of(l);
-    check_gradients([&](auto& in) { return ops::softmax_cross_entropy(in[0], labels); },
-                    {random_tensor({N, C}, 21 + N, -3, 3)});
-  }
-}
-
 TEST_CASE("softmax cross-entropy rejects bad labels and logits", "[loss][errors]") {
   Tensor logits = Tensor::zeros({2, 3});
   CHECK_THROWS_WITH(ops::softmax_cross_entropy(logits, labels_of({0, 3})),
@@ -143,11 +132,12 @@ TEST_CASE("regression targets receive no gradient", "[loss]") {
   }
 }
 
-TEST_CASE("mse and rmse gradients", "[loss][gradcheck]") {
+// mse's own gradient is the grad mode's (tests/test_backend_op_grads.cpp);
+// rmse is sqrt(mse), composed here in core/ops, so it is checked here.
+TEST_CASE("rmse gradients", "[loss][gradcheck]") {
   for (const Shape& s : {Shape{1}, Shape{3, 5}, Shape{2, 3, 5, 7}, Shape{4, 1, 3}}) {
     CAPTURE(shape_str(s));
     Tensor target = random_tensor(s, 41);
-    check_gradients([&](auto& in) { return ops::mse_loss(in[0], target); }, {random_tensor(s, 42)});
     // Away from rmse == 0: the prediction differs from the target by at least 0.5 somewhere.
     Tensor pred = random_tensor(s, 43);
     pred.data<double>()[0] = target.to_vector<double>()[0] + 0.5;
@@ -195,18 +185,6 @@ TEST_CASE("cosine loss of a zero target row is 1 with zero gradient", "[loss]") 
   CHECK(g[1] == 0);
   CHECK(g[2] == Approx(0).margin(1e-15));
   CHECK(g[3] == Approx(0).margin(1e-15));
-}
-
-TEST_CASE("cosine loss gradients", "[loss][gradcheck]") {
-  for (auto [N, K] : {std::pair<int64_t, int64_t>{1, 3}, {4, 7}, {5, 2}, {3, 13}}) {
-    CAPTURE(N, K);
-    // Entries in [0.2, 1) with alternating signs: no row is near the zero vector.
-    Tensor target = random_tensor({N, K}, 51, 0.2, 1);
-    Tensor pred = random_tensor({N, K}, 52, 0.2, 1);
-    double* d = pred.data<double>();
-    for (int64_t i = 0; i < pred.numel(); i += 3) d[i] = -d[i];
-    check_gradients([&](auto& in) { return ops::cosine_loss(in[0], target); }, {pred});
-  }
 }
 
 TEST_CASE("cosine loss rejects bad shapes", "[loss][errors]") {

@@ -1,5 +1,5 @@
-// Differentiable activations: ReLU, leaky ReLU and sigmoid (backward from the saved output),
-// and softmax for predictions.
+// Differentiable activations: ReLU, leaky ReLU and sigmoid (backward from the
+// saved output), SiLU (backward from the saved input), and softmax for predictions.
 #include <cmath>
 
 #include "core/ops.h"
@@ -40,6 +40,16 @@ struct SigmoidNode final : Node {
   }
   const char* name() const override { return "sigmoid"; }
 };
+
+struct SiluNode final : Node {
+  Tensor x;  // detached forward input: SiLU's output does not determine its gradient
+  std::vector<Tensor> backward(const Tensor& g) override {
+    Tensor dx = empty_like(g);
+    backend_for(g).silu_backward(x, g, dx);
+    return {dx};
+  }
+  const char* name() const override { return "silu"; }
+};
 }  // namespace
 
 Tensor relu(const Tensor& x) {
@@ -47,11 +57,7 @@ Tensor relu(const Tensor& x) {
   check_floats("relu", {&x});
   Tensor y = empty_like(x);
   backend_for(x).relu_forward(x, y);
-  if (needs_grad({x})) {
-    auto node = std::make_shared<ReluNode>();
-    node->y = y.detach();
-    record(node, {x}, y);
-  }
+  if (auto node = record_node<ReluNode>({x}, y)) node->y = y.detach();
   return y;
 }
 
@@ -63,11 +69,9 @@ Tensor leaky_relu(const Tensor& x, double slope) {
               slope);
   Tensor y = empty_like(x);
   backend_for(x).leaky_relu_forward(slope, x, y);
-  if (needs_grad({x})) {
-    auto node = std::make_shared<LeakyReluNode>();
+  if (auto node = record_node<LeakyReluNode>({x}, y)) {
     node->slope = slope;
     node->y = y.detach();
-    record(node, {x}, y);
   }
   return y;
 }
@@ -77,11 +81,16 @@ Tensor sigmoid(const Tensor& x) {
   check_floats("sigmoid", {&x});
   Tensor y = empty_like(x);
   backend_for(x).sigmoid_forward(x, y);
-  if (needs_grad({x})) {
-    auto node = std::make_shared<SigmoidNode>();
-    node->y = y.detach();
-    record(node, {x}, y);
-  }
+  if (auto node = record_node<SigmoidNode>({x}, y)) node->y = y.detach();
+  return y;
+}
+
+Tensor silu(const Tensor& x) {
+  trace::Scope trace_op("silu", "forward", x);
+  check_floats("silu", {&x});
+  Tensor y = empty_like(x);
+  backend_for(x).silu_forward(x, y);
+  if (auto node = record_node<SiluNode>({x}, y)) node->x = x.detach();
   return y;
 }
 

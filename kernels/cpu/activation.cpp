@@ -1,13 +1,13 @@
-// Activations: sigmoid (oneDNN eltwise), ReLU and leaky ReLU (loops, see
-// below) and row
-// softmax (oneDNN softmax; prediction only: the training loss fuses softmax
-// with cross-entropy and runs on the reference backend). Shape does not
-// matter to the elementwise ones, so every tensor is seen as a flat array of
-// numel floats and the primitive is keyed by numel alone.
+// Activations: sigmoid and SiLU (oneDNN eltwise), ReLU and leaky ReLU
+// (loops, see below) and row softmax (oneDNN softmax; prediction only: the
+// training loss fuses softmax with cross-entropy and runs on the reference
+// backend). Shape does not matter to the elementwise ones, so every tensor is
+// seen as a flat array of numel floats and the primitive is keyed by numel alone.
 //
 // Sigmoid uses eltwise_logistic_use_dst_for_bwd: the backward pass is
 // computed from the forward output y, which is what the Backend interface
-// hands to sigmoid_backward.
+// hands to sigmoid_backward. SiLU is oneDNN's eltwise_swish with alpha 1,
+// x * sigmoid(x), whose backward reads the input x, as silu_backward's does.
 #include "kernels/cpu/dnnl_context.h"
 #include "kernels/cpu/onednn_backend.h"
 
@@ -25,11 +25,14 @@ struct EltwiseForward : CachedOp {
 
 struct EltwiseBackward : CachedOp {
   dnnl::eltwise_backward prim;
-  memory dst, diff_dst, diff_src;
+  memory saved, diff_dst, diff_src;
 };
 
+// The one eltwise parameter these activations use: swish's alpha (1 for SiLU).
+float alpha_of(algorithm alg) { return alg == algorithm::eltwise_swish ? 1.0f : 0.0f; }
+
 dnnl::eltwise_forward::primitive_desc forward_pd(algorithm alg, int64_t n, dnnl::engine& eng) {
-  return {{prop_kind::forward_training, alg, flat_desc(n), 0.0f, 0.0f}, eng};
+  return {{prop_kind::forward_training, alg, flat_desc(n), alpha_of(alg), 0.0f}, eng};
 }
 
 void eltwise_forward(const char* op, algorithm alg, const Tensor& x, Tensor& y) {
@@ -48,23 +51,26 @@ void eltwise_forward(const char* op, algorithm alg, const Tensor& x, Tensor& y) 
   ctx.run(e.prim, {{DNNL_ARG_SRC, bind(e.src, x)}, {DNNL_ARG_DST, bind(e.dst, y)}});
 }
 
-void eltwise_backward(const char* op, algorithm alg, const Tensor& y, const Tensor& dy,
+// `saved` is what the algorithm's backward reads: the forward output (the
+// *_use_dst_for_bwd algorithms) or the input.
+void eltwise_backward(const char* op, algorithm alg, const Tensor& saved, const Tensor& dy,
                       Tensor& dx) {
-  require_f32(op, y);
-  const int64_t n = y.numel();
+  require_f32(op, saved);
+  const int64_t n = saved.numel();
   if (n == 0) return;
   Context& ctx = Context::get();
   auto lock = ctx.lock();
   auto& e = ctx.cached<EltwiseBackward>(op_key(op, n), [&] {
     EltwiseBackward made;
-    dnnl::eltwise_backward::desc desc(alg, flat_desc(n), flat_desc(n), 0.0f, 0.0f);
+    dnnl::eltwise_backward::desc desc(alg, flat_desc(n), flat_desc(n), alpha_of(alg), 0.0f);
     made.prim = dnnl::eltwise_backward({desc, ctx.engine(), forward_pd(alg, n, ctx.engine())});
-    made.dst = ctx.unbound(flat_desc(n));
+    made.saved = ctx.unbound(flat_desc(n));
     made.diff_dst = ctx.unbound(flat_desc(n));
     made.diff_src = ctx.unbound(flat_desc(n));
     return made;
   });
-  ctx.run(e.prim, {{DNNL_ARG_DST, bind(e.dst, y)},
+  const bool from_output = alg == algorithm::eltwise_logistic_use_dst_for_bwd;
+  ctx.run(e.prim, {{from_output ? DNNL_ARG_DST : DNNL_ARG_SRC, bind(e.saved, saved)},
                    {DNNL_ARG_DIFF_DST, bind(e.diff_dst, dy)},
                    {DNNL_ARG_DIFF_SRC, bind(e.diff_src, dx)}});
 }
@@ -118,6 +124,13 @@ void OneDnnBackend::sigmoid_forward(const Tensor& x, Tensor& y) {
 }
 void OneDnnBackend::sigmoid_backward(const Tensor& y, const Tensor& dy, Tensor& dx) {
   eltwise_backward("sigmoid_backward", algorithm::eltwise_logistic_use_dst_for_bwd, y, dy, dx);
+}
+
+void OneDnnBackend::silu_forward(const Tensor& x, Tensor& y) {
+  eltwise_forward("silu_forward", algorithm::eltwise_swish, x, y);
+}
+void OneDnnBackend::silu_backward(const Tensor& x, const Tensor& dy, Tensor& dx) {
+  eltwise_backward("silu_backward", algorithm::eltwise_swish, x, dy, dx);
 }
 
 void OneDnnBackend::softmax_forward(const Tensor& x, Tensor& y) {

@@ -1,4 +1,4 @@
-// CUDA kernels: ReLU, leaky ReLU, sigmoid (forward and backward) and row softmax, with
+// CUDA kernels: ReLU, leaky ReLU, sigmoid, SiLU (forward and backward) and row softmax, with
 // the semantics of kernels/reference/activation.cpp: NaN propagates through
 // ReLU, the ReLU gradient at exactly 0 is 0, sigmoid uses the two branches
 // that never overflow exp(), softmax subtracts the row maximum and sums in double.
@@ -51,6 +51,20 @@ __global__ void sigmoid_backward_kernel(const float* y, const float* dy, float* 
     dx[i] = dy[i] * y[i] * (1.0f - y[i]);
 }
 
+// SiLU: x / (1 + exp(-x)), the reference's formula (expf overflows to inf
+// below about -88, giving -0, the limit).
+__global__ void silu_forward_kernel(const float* x, float* y, int64_t n) {
+  for (int64_t i = cuda::first_index(); i < n; i += cuda::grid_stride()) y[i] = x[i] / (1.0f + expf(-x[i]));
+}
+
+__global__ void silu_backward_kernel(const float* x, const float* dy, float* dx, int64_t n) {
+  for (int64_t i = cuda::first_index(); i < n; i += cuda::grid_stride()) {
+    const float v = x[i];
+    const float s = v >= 0.0f ? 1.0f / (1.0f + expf(-v)) : expf(v) / (1.0f + expf(v));
+    dx[i] = dy[i] * s * (1.0f + v * (1.0f - s));
+  }
+}
+
 // One block per row of [N,C]. The row maximum follows std::max's rule (a NaN
 // after the first element is skipped; the NaN still reaches the sum, so the
 // whole row becomes NaN, as in the reference).
@@ -72,11 +86,10 @@ __global__ void softmax_forward_kernel(const float* x, float* y, int64_t C) {
     yr[c] = static_cast<float>(exp(static_cast<double>(xr[c]) - m) / sum);
 }
 
+// The flat kernels above take n as their last argument.
 template <class Kernel, class... Args>
 void launch_flat(const char* name, Kernel kernel, int64_t n, Args... args) {
-  if (n == 0) return;
-  kernel<<<cuda::grid_for(n), cuda::kThreads, 0, cuda::stream()>>>(args..., n);
-  cuda::check_launch(name);
+  cuda::launch_1d(name, kernel, n, cuda::stream(), args..., n);
 }
 
 }  // namespace
@@ -113,14 +126,24 @@ void CudaBackend::sigmoid_backward(const Tensor& y, const Tensor& dy, Tensor& dx
               cuda::out_f32(dx, "sigmoid_backward"));
 }
 
+void CudaBackend::silu_forward(const Tensor& x, Tensor& y) {
+  launch_flat("silu_forward_kernel", silu_forward_kernel, x.numel(), cuda::in_f32(x, "silu_forward"),
+              cuda::out_f32(y, "silu_forward"));
+}
+
+void CudaBackend::silu_backward(const Tensor& x, const Tensor& dy, Tensor& dx) {
+  launch_flat("silu_backward_kernel", silu_backward_kernel, x.numel(), cuda::in_f32(x, "silu_backward"),
+              cuda::in_f32(dy, "silu_backward"), cuda::out_f32(dx, "silu_backward"));
+}
+
 void CudaBackend::softmax_forward(const Tensor& x, Tensor& y) {
   const float* px = cuda::in_f32(x, "softmax_forward");
   float* py = cuda::out_f32(y, "softmax_forward");
   const int64_t N = x.size(0), C = x.size(1);
   if (N == 0 || C == 0) return;
   ASTRO_CHECK(N <= 0x7fffffff, "cuda backend: softmax_forward: too many rows (", N, ")");
-  softmax_forward_kernel<<<static_cast<unsigned>(N), 128, 0, cuda::stream()>>>(px, py, C);
-  cuda::check_launch("softmax_forward_kernel");
+  cuda::launch("softmax_forward_kernel", softmax_forward_kernel, static_cast<unsigned>(N), 128, 0,
+               cuda::stream(), px, py, C);  // one block per row
 }
 
 }  // namespace astrocnn

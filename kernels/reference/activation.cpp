@@ -1,4 +1,4 @@
-// Reference kernels: ReLU, leaky ReLU, sigmoid, row softmax.
+// Reference kernels: ReLU, leaky ReLU, sigmoid, SiLU, row softmax.
 #include <algorithm>
 #include <cmath>
 
@@ -49,6 +49,23 @@ void sigmoid_backward_ref(const T* y, const T* dy, T* dx, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * y[i] * (T(1) - y[i]);
 }
 
+// SiLU as PyTorch computes it: x / (1 + exp(-x)). For x below about -88
+// exp(-x) overflows to infinity and y is -0, the limit; x = -inf gives NaN.
+template <class T>
+void silu_forward_ref(const T* x, T* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] / (T(1) + std::exp(-x[i]));
+}
+
+// d/dx [x s(x)] = s + x s (1 - s), with the overflow-free sigmoid.
+template <class T>
+void silu_backward_ref(const T* x, const T* dy, T* dx, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    T s;
+    sigmoid_forward_ref(&x[i], &s, 1);
+    dx[i] = dy[i] * s * (T(1) + x[i] * (T(1) - s));
+  }
+}
+
 // Stable softmax: subtract the row maximum before exp().
 template <class T>
 void softmax_forward_ref(const T* x, T* y, int64_t N, int64_t C) {
@@ -87,6 +104,13 @@ void ReferenceBackend::sigmoid_forward(const Tensor& x, Tensor& y) {
 void ReferenceBackend::sigmoid_backward(const Tensor& y, const Tensor& dy, Tensor& dx) {
   ASTRO_REFERENCE_DISPATCH(y.dtype(), T,
                            sigmoid_backward_ref(y.data<T>(), dy.data<T>(), dx.data<T>(), y.numel()));
+}
+void ReferenceBackend::silu_forward(const Tensor& x, Tensor& y) {
+  ASTRO_REFERENCE_DISPATCH(x.dtype(), T, silu_forward_ref(x.data<T>(), y.data<T>(), x.numel()));
+}
+void ReferenceBackend::silu_backward(const Tensor& x, const Tensor& dy, Tensor& dx) {
+  ASTRO_REFERENCE_DISPATCH(x.dtype(), T,
+                           silu_backward_ref(x.data<T>(), dy.data<T>(), dx.data<T>(), x.numel()));
 }
 void ReferenceBackend::softmax_forward(const Tensor& x, Tensor& y) {
   ASTRO_REFERENCE_DISPATCH(x.dtype(), T,
