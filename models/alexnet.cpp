@@ -59,26 +59,26 @@ std::shared_ptr<Module> alexnet(const ModelOptions& o) {
 
   auto features = std::make_shared<Sequential>();
   features->add(std::make_shared<Conv2d>(o.in_channels, 64, 11, 4, 2));
-  features->add(std::make_shared<ReLU>());
+  features->add(make_activation(o.activation));
   features->add(std::make_shared<MaxPool2d>(3, 2));
   features->add(std::make_shared<Conv2d>(64, 192, 5, 1, 2));
-  features->add(std::make_shared<ReLU>());
+  features->add(make_activation(o.activation));
   features->add(std::make_shared<MaxPool2d>(3, 2));
   features->add(std::make_shared<Conv2d>(192, 384, 3, 1, 1));
-  features->add(std::make_shared<ReLU>());
+  features->add(make_activation(o.activation));
   features->add(std::make_shared<Conv2d>(384, 256, 3, 1, 1));
-  features->add(std::make_shared<ReLU>());
+  features->add(make_activation(o.activation));
   features->add(std::make_shared<Conv2d>(256, kFinalChannels, 3, 1, 1));
-  features->add(std::make_shared<ReLU>());
+  features->add(make_activation(o.activation));
   features->add(std::make_shared<MaxPool2d>(3, 2));
 
   auto classifier = std::make_shared<Sequential>();
   classifier->add(std::make_shared<Dropout>(o.dropout));
   classifier->add(std::make_shared<Dense>(kFinalChannels * size * size, kHidden));
-  classifier->add(std::make_shared<ReLU>());
+  classifier->add(make_activation(o.activation));
   classifier->add(std::make_shared<Dropout>(o.dropout));
   classifier->add(std::make_shared<Dense>(kHidden, kHidden));
-  classifier->add(std::make_shared<ReLU>());
+  classifier->add(make_activation(o.activation));
   classifier->add(std::make_shared<Dense>(kHidden, o.outputs));
 
   auto net = std::make_shared<Chain>("AlexNet");

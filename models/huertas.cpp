@@ -12,6 +12,7 @@
 //   fc2   dense  2048      -       maxout (2)     0.01  N(0, 0.001)  2048, dropout 0.5
 //   fc3   dense  outputs   -       -              0.1   N(0, 0.01)   outputs
 //
+// ModelOptions::activation may replace the ReLUs (not the maxouts).
 // N(0, s) means standard deviation s. The outputs are 5 CANDELS classes
 // (spheroid, disk, irregular, point source, unclassifiable) by default, or 37
 // Galaxy Zoo vote fractions; the paper's output "constraints" (Dieleman's
@@ -67,17 +68,20 @@ std::shared_ptr<Module> huertas(const ModelOptions& o) {
   int64_t flat = kFinalChannels * size * size;
   int64_t pieces = kMaxoutUnits * kMaxoutPieces;
 
+  // The paper's ReLU, or another activation; its layers are named after it
+  // (relu1 ... relu4, silu1 ...), names no state_dict holds.
+  const std::string& act = o.activation;
   auto net = std::make_shared<Chain>("Huertas");
   net->add("conv1", initialised(std::make_shared<Conv2d>(o.in_channels, 32, 6), 0.01, 0.1));
-  net->add("relu1", std::make_shared<ReLU>());
+  net->add(act + "1", make_activation(act));
   net->add("pool1", std::make_shared<MaxPool2d>(2));
   net->add("conv2", initialised(std::make_shared<Conv2d>(32, 64, 5), 0.01, 0.1));
-  net->add("relu2", std::make_shared<ReLU>());
+  net->add(act + "2", make_activation(act));
   net->add("pool2", std::make_shared<MaxPool2d>(2));
   net->add("conv3", initialised(std::make_shared<Conv2d>(64, 128, 3), 0.01, 0.1));
-  net->add("relu3", std::make_shared<ReLU>());
+  net->add(act + "3", make_activation(act));
   net->add("conv4", initialised(std::make_shared<Conv2d>(128, kFinalChannels, 3), 0.1, 0.1));
-  net->add("relu4", std::make_shared<ReLU>());
+  net->add(act + "4", make_activation(act));
   net->add("pool4", std::make_shared<MaxPool2d>(2));
   net->add("flatten", std::make_shared<Flatten>());
   net->add("fc1", initialised(std::make_shared<Dense>(flat, pieces), 0.001, 0.01));

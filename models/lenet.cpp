@@ -41,19 +41,22 @@ std::shared_ptr<Module> lenet(const ModelOptions& o) {
   int64_t size = o.image_size;
   for (int pool = 0; pool < 3; ++pool) size = (size + 1) / 2;  // SAME, stride 2: ceil(n / 2)
 
+  // ReLU, or another activation; its layers are named after it (relu1 ...
+  // relu4, silu1 ...), names no state_dict holds.
+  const std::string& act = o.activation;
   auto net = std::make_shared<Chain>("LeNet");
   net->add("conv1", same_conv(o.in_channels, 18));
-  net->add("relu1", std::make_shared<ReLU>());
+  net->add(act + "1", make_activation(act));
   net->add("pool1", same_avg_pool());
   net->add("conv2", same_conv(18, 36));
-  net->add("relu2", std::make_shared<ReLU>());
+  net->add(act + "2", make_activation(act));
   net->add("pool2", same_avg_pool());
   net->add("conv3", same_conv(36, 54));
-  net->add("relu3", std::make_shared<ReLU>());
+  net->add(act + "3", make_activation(act));
   net->add("pool3", same_avg_pool());
   net->add("flatten", std::make_shared<Flatten>());
   net->add("fc1", std::make_shared<Dense>(54 * size * size, 64));
-  net->add("relu4", std::make_shared<ReLU>());
+  net->add(act + "4", make_activation(act));
   net->add("fc2", std::make_shared<Dense>(64, o.outputs));
   return net;
 }

@@ -23,15 +23,29 @@ struct ModelOptions {
   bool small_input_stem = false;
   // Dropout probability of the dense layers of `huertas` and `alexnet`.
   double dropout = 0.5;
+  // The non-linearity after each convolution and hidden dense layer, by its
+  // name in activations() (layers/activation.h): "relu", "leaky_relu" (slope
+  // 0.01) or "silu". small, huertas, lenet and alexnet take any; "relu" builds
+  // the published networks. The ResNets take only "relu": their residual
+  // blocks apply ReLU themselves.
+  std::string activation = "relu";
 };
 
-// Throws Error unless channels, outputs and image size are positive and the
-// dropout probability is in [0, 1); `model` names the model in the message.
+// Throws Error unless channels, outputs and image size are positive, the
+// dropout probability is in [0, 1) and the model takes the activation
+// (check_activation); `model` names the model in the message.
 void check_options(const std::string& model, const ModelOptions& options);
+
+// Throws Error unless `activation` is a name of activations() and `model`
+// can be built with it (the ResNets only with "relu"); the message starts
+// with "model '<model>': ".
+void check_activation(const std::string& model, const std::string& activation);
 
 // "small": a small convolutional network for quick runs and the demo:
 // conv 16@5x5 same -> ReLU -> max-pool 2 -> conv 32@3x3 same -> ReLU -> max-pool 2
 // -> flatten -> dense 64 -> ReLU -> dense outputs.              (small_cnn.cpp)
+// (Here and below, ReLU is options.activation's module where the model
+// takes another activation.)
 std::shared_ptr<Module> small_cnn(const ModelOptions& options);
 
 // "huertas": the CANDELS morphology network of Huertas-Company et al. (2015),
@@ -45,7 +59,8 @@ std::shared_ptr<Module> huertas(const ModelOptions& options);
 std::shared_ptr<Module> lenet(const ModelOptions& options);
 
 // "resnet18", "resnet50": He et al. (2016), torchvision's structure and names.
-// Any image size works (global average pooling before fc).        (resnet.cpp)
+// Any image size works (global average pooling before fc). ReLU only: any
+// other options.activation is refused.                            (resnet.cpp)
 std::shared_ptr<Module> resnet18(const ModelOptions& options);
 std::shared_ptr<Module> resnet50(const ModelOptions& options);
 

@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "core/tensor/error.h"
+#include "layers/activation.h"
 #include "models/models.h"
 
 namespace astrocnn::models {
@@ -32,6 +33,19 @@ void check_options(const std::string& model, const ModelOptions& o) {
               o.image_size);
   ASTRO_CHECK(o.dropout >= 0 && o.dropout < 1, "model '", model,
               "': dropout probability must be in [0, 1), got ", o.dropout);
+  check_activation(model, o.activation);
+}
+
+void check_activation(const std::string& model, const std::string& activation) {
+  try {
+    make_activation(activation);  // a known name, or Error listing them
+  } catch (const Error& e) {
+    throw Error("model '" + model + "': " + e.what());
+  }
+  // The residual blocks (layers/resnet_blocks.h) call ops::relu themselves.
+  const bool resnet = model == "resnet18" || model == "resnet50";
+  ASTRO_CHECK(!resnet || activation == "relu", "model '", model, "': activation '", activation,
+              "' is not supported: the residual blocks use ReLU, as He et al. (2016)");
 }
 
 std::vector<std::string> model_names() {

@@ -56,7 +56,7 @@ void kaiming_init_convolutions(Module& m) {
 template <class Block>
 std::shared_ptr<Module> resnet(const char* model, const int64_t (&blocks)[4],
                                const ModelOptions& o) {
-  check_options(model, o);
+  check_options(model, o);  // refuses activations but ReLU, which the blocks apply themselves
   auto net = std::make_shared<Chain>("ResNet");
   if (o.small_input_stem) {
     net->add("conv1", std::make_shared<Conv2d>(o.in_channels, kStemChannels, 3, 1, 1, false));

@@ -11,14 +11,14 @@ std::shared_ptr<Module> small_cnn(const ModelOptions& o) {
   int64_t pooled = o.image_size / 4;
   auto net = std::make_shared<Sequential>();
   net->add(std::make_shared<Conv2d>(o.in_channels, 16, 5, 1, Padding::same()));
-  net->add(std::make_shared<ReLU>());
+  net->add(make_activation(o.activation));
   net->add(std::make_shared<MaxPool2d>(2));
   net->add(std::make_shared<Conv2d>(16, 32, 3, 1, Padding::same()));
-  net->add(std::make_shared<ReLU>());
+  net->add(make_activation(o.activation));
   net->add(std::make_shared<MaxPool2d>(2));
   net->add(std::make_shared<Flatten>());
   net->add(std::make_shared<Dense>(32 * pooled * pooled, 64));
-  net->add(std::make_shared<ReLU>());
+  net->add(make_activation(o.activation));
   net->add(std::make_shared<Dense>(64, o.outputs));
   return net;
 }

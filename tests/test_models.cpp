@@ -20,6 +20,7 @@
 #include "core/ops.h"
 #include "core/optim.h"
 #include "core/tensor/philox.h"
+#include "layers/activation.h"
 #include "models/models.h"
 #include "named_tensors.h"
 
@@ -73,6 +74,20 @@ bool all_finite(const Tensor& t) {
   for (float v : t.to_vector<float>())
     if (!std::isfinite(v)) return false;
   return true;
+}
+
+// How many modules of `type` `m` holds, itself included, at any depth.
+int64_t count_modules(const Module& m, const std::string& type) {
+  int64_t n = m.type_name() == type ? 1 : 0;
+  for (const auto& [name, child] : m.children()) n += count_modules(*child, type);
+  return n;
+}
+
+// The names of the direct children of `m`, in order.
+std::vector<std::string> child_names(const Module& m) {
+  std::vector<std::string> names;
+  for (const auto& [name, child] : m.children()) names.push_back(name);
+  return names;
 }
 
 }  // namespace
@@ -343,6 +358,49 @@ TEST_CASE("the small model is unchanged", "[models]") {
   CHECK(small_cnn(options(1, 5, 16))->forward(random_images(2, 1, 16)).shape() == Shape{2, 5});
 }
 
+TEST_CASE("the layer-chain models take any activation and keep their parameters", "[models]") {
+  for (const std::string model : {"small", "huertas", "lenet", "alexnet"}) {
+    // The smallest sizes each takes: small a multiple of 4, huertas 37, alexnet 63.
+    ModelOptions o = options(2, 3, model == "alexnet" ? 63 : 40);
+    manual_seed(12);
+    auto relu = make_model(model, o);  // the default: the published network
+    const int64_t activations_in_net = count_modules(*relu, "ReLU");
+    CHECK(activations_in_net >= 3);
+    const NamedTensors relu_state = relu->state_dict();
+    for (const ActivationEntry& a : activations()) {
+      INFO(model << " with " << a.name);
+      o.activation = a.name;
+      manual_seed(12);
+      auto net = o.activation == "relu" ? relu : make_model(model, o);
+      const std::string type = a.make()->type_name();  // "ReLU", "LeakyReLU", "SiLU"
+      CHECK(count_modules(*net, type) == activations_in_net);
+      if (type != "ReLU") CHECK(count_modules(*net, "ReLU") == 0);
+      // Activations have no parameters and draw no random numbers: the same
+      // names, shapes and initial weights as with ReLU.
+      const NamedTensors state = net->state_dict();
+      REQUIRE(names_of(state) == names_of(relu_state));
+      for (size_t i = 0; i < state.size(); ++i)
+        CHECK(state[i].second.to_vector<float>() == relu_state[i].second.to_vector<float>());
+      Tensor y = net->forward(random_images(2, 2, o.image_size));
+      CHECK(y.shape() == Shape{2, 3});
+      CHECK(all_finite(y));
+    }
+  }
+  // huertas and lenet name their activation layers after the activation;
+  // with ReLU the names are those they always had.
+  ModelOptions o = options(1, 2, 40);
+  CHECK(child_names(*lenet(o)) ==
+        std::vector<std::string>{"conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "conv3",
+                                 "relu3", "pool3", "flatten", "fc1", "relu4", "fc2"});
+  o.activation = "silu";
+  CHECK(child_names(*huertas(o))[1] == "silu1");
+  o.activation = "leaky_relu";
+  auto leaky = small_cnn(o);
+  auto* first = dynamic_cast<LeakyReLU*>(leaky->children()[1].second.get());
+  REQUIRE(first != nullptr);
+  CHECK(first->slope() == 0.01);
+}
+
 // ---------------------------------------------------------------------------
 // Training
 // ---------------------------------------------------------------------------
@@ -406,6 +464,20 @@ TEST_CASE("bad model options give clear errors", "[models][errors]") {
     o.dropout = 1.0;
     CHECK_THROWS_WITH(make_model(name, o),
                       Catch::Contains("dropout probability must be in [0, 1)"));
+    o = ModelOptions{};
+    o.activation = "tanh";
+    CHECK_THROWS_WITH(make_model(name, o),
+                      Catch::Contains("model '" + name + "': unknown activation 'tanh'") &&
+                          Catch::Contains("(known: relu, leaky_relu, silu)"));
+  }
+  // The residual blocks apply ReLU themselves: the ResNets take no other.
+  for (const std::string resnet : {"resnet18", "resnet50"}) {
+    ModelOptions o;
+    o.activation = "silu";
+    CHECK_THROWS_WITH(make_model(resnet, o),
+                      Catch::Contains("model '" + resnet + "': activation 'silu' is not supported: "
+                                      "the residual blocks use ReLU"));
+    CHECK_NOTHROW(check_activation(resnet, "relu"));
   }
 
   CHECK_THROWS_WITH(huertas(options(1, 5, 36)),

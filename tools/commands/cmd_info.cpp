@@ -10,6 +10,7 @@
 
 #include "core/tensor/error.h"
 #include "kernels/backend.h"
+#include "layers/activation.h"
 #include "models/models.h"
 #include "tools/commands/commands.h"
 #include "tools/run/run_config.h"
@@ -139,6 +140,11 @@ Command add_info_command(CLI::App& app) {
   sub->add_option("--image-size", spec->options.image_size, "with --model: image height = width")
       ->capture_default_str();
   sub->add_flag("--small-stem", spec->options.small_input_stem, "with --model: ResNets' 3x3 stem");
+  std::string activations;
+  for (const ActivationEntry& e : astrocnn::activations())
+    activations += (activations.empty() ? "" : ", ") + std::string(e.name);
+  sub->add_option("--activation", spec->options.activation, "with --model: its activation, " +
+                  activations + " (the state_dict is the same)")->capture_default_str();
   return {sub, [spec] {
     if (!spec->name.empty()) return print_model_state_dict(*spec);
     return print_build_info();

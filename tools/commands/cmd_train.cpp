@@ -34,6 +34,7 @@
 #include "core/distributed.h"
 #include "core/tensor/error.h"
 #include "core/tensor/philox.h"
+#include "layers/activation.h"
 #include "models/models.h"
 #include "models/train/trainer.h"
 #include "tools/run/batch_options.h"
@@ -242,9 +243,15 @@ void add_compute_options(CLI::App* sub, TrainArgs& a) {
   sub->add_option("--threads", a.threads, "CPU threads (0: OMP_NUM_THREADS or all cores)")->capture_default_str();
 }
 
-// The network's variants: its outputs, the ResNets' stem and start, dropout.
+// The network's variants: its outputs, activation, the ResNets' stem and start, dropout.
 void add_model_options(CLI::App* sub, TrainArgs& a) {
   sub->add_option("--outputs", a.outputs, "model outputs (default: from the labels; e.g. 37 for Galaxy Zoo)");
+  std::string activations;
+  for (const ActivationEntry& e : astrocnn::activations())
+    activations += (activations.empty() ? "" : ", ") + std::string(e.name);
+  sub->add_option("--activation", a.activation, "non-linearity of small, huertas, lenet and alexnet: " +
+                  activations + " (leaky_relu: slope 0.01; the ResNets take relu only)")
+      ->type_name("NAME")->capture_default_str();
   sub->add_flag("--small-stem", a.small_stem, "ResNets: 3x3 stride-1 stem without max-pool, for small cutouts");
   sub->add_flag("--zero-init-residual", a.zero_init_residual, "ResNets: start the last batch-norm scale of every "
                 "residual block at 0, so each block begins as its shortcut (Goyal et al. 2017; torchvision's "

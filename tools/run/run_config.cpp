@@ -23,6 +23,7 @@ json options_to_json(const TrainArgs& a) {
   };
   return json{
       {"model", a.model},       {"small-stem", a.small_stem}, {"outputs", a.outputs},
+      {"activation", a.activation},
       {"zero-init-residual", a.zero_init_residual},
       {"dropout", a.dropout},   {"file", absolute(a.file)},   {"kind", a.kind},
       {"datasets", a.data.datasets}, {"num-camera", a.data.num_camera},
@@ -132,6 +133,7 @@ TrainArgs options_from_json(const json& o, const std::string& what) {
   TrainArgs a;
   auto read = [&](const char* key, auto& value) { read_if_present(o, key, value, what); };
   read("model", a.model);
+  read("activation", a.activation);
   read("small-stem", a.small_stem);
   read("zero-init-residual", a.zero_init_residual);
   read("outputs", a.outputs);
@@ -188,12 +190,24 @@ void check_model_name(const std::string& name, const std::string& what) {
   throw Error(what + ": unknown model '" + excerpt(name) + "' (known: " + known + ")");
 }
 
+void check_model_activation(const std::string& model, const std::string& activation,
+                            const std::string& what) {
+  try {
+    // An excerpt keeps the message of a hostile name short; a name longer
+    // than one is unknown either way.
+    models::check_activation(model, excerpt(activation));
+  } catch (const Error& e) {
+    throw Error(what + ": " + e.what());
+  }
+}
+
 json model_to_json(const ModelSpec& spec, int64_t parameters) {
   const models::ModelOptions& o = spec.options;
   return json{{"name", spec.name},           {"in_channels", o.in_channels},
               {"outputs", o.outputs},        {"image_size", o.image_size},
               {"small_input_stem", o.small_input_stem},
-              {"dropout", o.dropout},        {"parameters", parameters}};
+              {"dropout", o.dropout},        {"activation", o.activation},
+              {"parameters", parameters}};
 }
 
 ModelSpec model_from_json(const json& j, const std::string& what) {
@@ -206,6 +220,9 @@ ModelSpec model_from_json(const json& j, const std::string& what) {
   spec.options.image_size = json_get<int64_t>(j, "image_size", what);
   spec.options.small_input_stem = json_get<bool>(j, "small_input_stem", what);
   spec.options.dropout = json_get<double>(j, "dropout", what);
+  // Absent in runs made before --activation: they were built with ReLU.
+  read_if_present(j, "activation", spec.options.activation, what);
+  check_model_activation(spec.name, spec.options.activation, what);
   check_model_sizes(spec, what);
   return spec;
 }

@@ -6,7 +6,8 @@
 //     "astrocnn_version": "0.1.0", "git_commit": "14787c0...", "command": "astrocnn train ...",
 //     "options": { "model": "small", "epochs": 8, ... },   // keyed by long option name
 //     "model":   { "name": "small", "in_channels": 1, "outputs": 5, "image_size": 32,
-//                  "small_input_stem": false, "dropout": 0.5, "parameters": 52389 },
+//                  "small_input_stem": false, "dropout": 0.5, "activation": "relu",
+//                  "parameters": 52389 },   // no "activation" (older runs): "relu"
 //     "loss": "rmse",
 //     "data":    { "source": ..., "images": N, "channels": C, "height": H, "width": W,
 //                  "class_labels": false, "label_width": 5, "label_names": [...],
@@ -36,6 +37,7 @@ struct TrainArgs {
   // The defaults are `make demo`: the Huertas-Company net on 1000 built-in
   // 64x64 morphology images for 6 epochs (under a minute on 2 cores).
   std::string model = "huertas";
+  std::string activation = "relu";  // models::ModelOptions::activation
   bool small_stem = false;
   bool zero_init_residual = false;  // ResNets: each block starts as its shortcut
   int64_t outputs = 0;     // 0: from the data
@@ -102,11 +104,18 @@ struct ModelSpec {
 };
 json model_to_json(const ModelSpec& spec, int64_t parameters);
 // Also checks what the model description gives: a model astrocnn has, image
-// sizes a data file may hold, --outputs' and --dropout's ranges.
+// sizes a data file may hold, --outputs' and --dropout's ranges, an
+// activation the model takes. A description without "activation" (written
+// before --activation existed) is of a ReLU network: "relu".
 ModelSpec model_from_json(const json& model, const std::string& what);
 // Throws unless models::make_model knows `name`, the error naming `what`
 // ("--model") and listing the models.
 void check_model_name(const std::string& name, const std::string& what);
+// Throws unless `activation` is a known activation that `model` takes
+// (models::check_activation: the ResNets take only "relu"), the error naming
+// `what` ("--activation") and listing the activations.
+void check_model_activation(const std::string& model, const std::string& activation,
+                            const std::string& what);
 
 // Per-epoch metrics and back; NaN is stored as null.
 json history_to_json(const std::vector<EpochMetrics>& history);

@@ -86,7 +86,8 @@ void log_header(RunLog& log, const TrainArgs& a, const DataInfo& info, const Spl
   log.line("split: " + std::to_string(rows.train.size()) + " train / " +
            std::to_string(rows.validation.size()) + " validation images (seed " +
            std::to_string(a.seed) + ")");
-  log.line("model: " + spec.name + ", " + std::to_string(model.parameter_count()) +
+  const std::string activation = o.activation == "relu" ? "" : " with " + o.activation;
+  log.line("model: " + spec.name + activation + ", " + std::to_string(model.parameter_count()) +
            " parameters, input " + std::to_string(o.in_channels) + "x" +
            std::to_string(o.image_size) + "x" + std::to_string(o.image_size) + ", " +
            std::to_string(o.outputs) + " outputs; loss " + loss_name(opt.loss));

@@ -45,11 +45,14 @@ std::string default_run_directory(const std::string& model) {
 TrainArgs merge_resumed_options(const TrainArgs& given, const CLI::App& sub, const json& stored_options,
                                 const std::string& checkpoint) {
   json now = options_to_json(given);
+  // An option the stored ones lack (a run made before it existed) ran at
+  // its default, as options_from_json reads it.
+  const json defaults = options_to_json(TrainArgs{});
   for (const CLI::Option* opt : sub.get_options()) {
     if (opt->count() == 0 || opt->get_lnames().empty()) continue;
     const std::string& name = opt->get_lnames().front();
     if (kResumeMayChange.count(name) || !now.contains(name)) continue;
-    json before = stored_options.contains(name) ? stored_options[name] : json(nullptr);
+    json before = stored_options.contains(name) ? stored_options[name] : defaults[name];
     if (before != now[name])
       throw Error("--resume: --" + name + " " + now[name].dump() + " differs from the run in " +
                   checkpoint + " (" + before.dump() + "); a resumed run keeps its options " +
@@ -73,6 +76,7 @@ TrainArgs merge_resumed_options(const TrainArgs& given, const CLI::App& sub, con
 
 void check_option_names(const TrainArgs& a) {
   check_model_name(a.model, "--model");
+  check_model_activation(a.model, a.activation, "--activation");
   parse_option("--kind", [&] { return synth::parse_kind(a.kind); });
   if (!a.loss.empty()) parse_option("--loss", [&] { return parse_loss(a.loss); });
   ASTRO_CHECK(a.schedule == "constant" || a.schedule == "step" || a.schedule == "cosine",
@@ -269,6 +273,7 @@ void plan_model(const TrainArgs& a, TrainingPlan& plan) {
   spec.options.outputs = model_outputs(a, info);
   spec.options.small_input_stem = a.small_stem;
   spec.options.dropout = a.dropout;
+  spec.options.activation = a.activation;
   if (a.resume) {
     spec = checkpoint_model_spec(plan.stored, plan.checkpoint);
     check_same_data(plan.stored["data"], info, plan.checkpoint);

@@ -15,6 +15,9 @@ whose load_state_dict(strict=True) takes it, e.g. for a 6-band ResNet18 with
 
 astrocnn's ResNets and AlexNet have torchvision's names; small, huertas and
 lenet are the nn.Sequential / named modules described in models/models.h.
+A network trained with `--activation leaky_relu` or `silu` takes
+torch.nn.LeakyReLU(0.01) or torch.nn.SiLU() where these have torch.nn.ReLU()
+(the recipe says so; a checkpoint without an activation is a ReLU network).
 The optimiser's state (/optimizer) is not converted: PyTorch's SGD state is
 keyed by parameter order, not name.
 
@@ -78,9 +81,32 @@ def as_tensors(arrays, path):
     return state
 
 
+# The PyTorch module of each activation astrocnn builds networks with
+# (models/models.h, ModelOptions::activation).
+TORCH_ACTIVATIONS = {"relu": "torch.nn.ReLU()", "leaky_relu": "torch.nn.LeakyReLU(0.01)",
+                     "silu": "torch.nn.SiLU()"}
+
+
+def activation_lines(name, activation):
+    """Lines that give a torchvision AlexNet the checkpoint's activation, or a comment."""
+    if activation == "relu":
+        return []
+    module = TORCH_ACTIVATIONS.get(activation)
+    if module is None:
+        known = ", ".join(TORCH_ACTIVATIONS)
+        return [f"# activation '{activation}': not one astrocnn builds ({known})"]
+    if name != "alexnet":
+        return [f"# with {module} where it has torch.nn.ReLU()"]
+    return ["for part in (m.features, m.classifier):",
+            "    for i, layer in enumerate(part):",
+            "        if isinstance(layer, torch.nn.ReLU):",
+            f"            part[i] = {module}"]
+
+
 def pytorch_recipe(model):
     """Python lines that build the module whose strict load_state_dict takes the file."""
     name, c, k = model.get("name"), model.get("in_channels", 3), model.get("outputs")
+    activation = model.get("activation", "relu")
     if name in ("resnet18", "resnet50"):
         lines = [f"m = torchvision.models.{name}(num_classes={k})"]
         if model.get("small_input_stem"):
@@ -95,9 +121,10 @@ def pytorch_recipe(model):
             lines.append(f"m.features[0] = torch.nn.Conv2d({c}, 64, 11, 4, 2)")
         if not 223 <= model.get("image_size", 224) <= 254:
             lines.append("# classifier.1 takes the flattened feature map: see models/alexnet.cpp")
-        return lines
+        return lines + activation_lines(name, activation)
     if name:
-        return [f"# {name}: the module of models/models.h with the same names"]
+        return [f"# {name}: the module of models/models.h with the same names"] + \
+            activation_lines(name, activation)
     return []
 
 
@@ -135,7 +162,8 @@ def main(argv):
     write(a.output, state)
     model = config.get("model") if isinstance(config.get("model"), dict) else {}
     what = (f"{model.get('name')}, in_channels {model.get('in_channels')}, outputs "
-            f"{model.get('outputs')}, image size {model.get('image_size')}") if model else \
+            f"{model.get('outputs')}, image size {model.get('image_size')}, activation "
+            f"{model.get('activation', 'relu')}") if model else \
         "no model description in /meta"
     print(f"{a.output}: {len(state)} entries of {a.checkpoint} ({what})")
     for line in pytorch_recipe(model):

@@ -14,12 +14,15 @@ that `astrocnn predict/eval --checkpoint` and `astrocnn train --init-from` read:
 The file holds one dataset per state_dict entry (float32; num_batches_tracked
 int64) and the /meta attributes astrocnn rebuilds the model from: `model`
 and `config`, whose "model" section has the name, in_channels, outputs,
-image_size, small_input_stem and dropout (tools/run/run_config.h). What the
-tensors fix is read from them: the model (resnet18, resnet50 and alexnet are
-told by their names), the input channels (the first convolution's weight),
-the outputs (the last dense weight: fc.weight, classifier.6.weight), the small
-ResNet stem (a 3x3 conv1) and, for small and alexnet, the image size. Options
-override; ResNets take any image size (default 224: give yours).
+image_size, small_input_stem, dropout and activation
+(tools/run/run_config.h). What the tensors fix is read from them: the model
+(resnet18, resnet50 and alexnet are told by their names), the input channels
+(the first convolution's weight), the outputs (the last dense weight:
+fc.weight, classifier.6.weight), the small ResNet stem (a 3x3 conv1) and, for
+small and alexnet, the image size. Options override; ResNets take any image
+size (default 224: give yours). No tensor tells the activation: give
+--activation for a network with torch.nn.SiLU or torch.nn.LeakyReLU(0.01)
+where astrocnn's models have ReLU (not the ResNets).
 
 The names and shapes are checked against the model astrocnn builds, as
 `astrocnn info --model NAME ...` lists them (--astrocnn PATH, else $ASTROCNN,
@@ -45,6 +48,10 @@ from collections import OrderedDict
 from script_common import Parser, Refused, run_main, write_atomically
 
 MODELS = ["small", "huertas", "lenet", "resnet18", "resnet50", "alexnet"]
+# astrocnn's activations (models/models.h, ModelOptions::activation) and their
+# PyTorch modules: relu torch.nn.ReLU, leaky_relu torch.nn.LeakyReLU(0.01),
+# silu torch.nn.SiLU.
+ACTIVATIONS = ["relu", "leaky_relu", "silu"]
 TORCHVISION_MODELS = ["resnet18", "resnet50", "alexnet"]
 CHECKPOINT_FORMAT = 1
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -72,6 +79,9 @@ def parse_args(argv):
     p.add_argument("--small-stem", action="store_true", default=None,
                    help="ResNets: 3x3 stride-1 stem without max-pool (default: from conv1's kernel)")
     p.add_argument("--dropout", type=float, default=0.5, help="dropout of huertas/alexnet dense layers")
+    p.add_argument("--activation", choices=ACTIVATIONS, default="relu", help="the model's activation: "
+                   "relu (torch.nn.ReLU), leaky_relu (torch.nn.LeakyReLU(0.01)) or silu (torch.nn.SiLU); "
+                   "the ResNets take relu only")
     p.add_argument("--task", choices=["classification", "regression"], default="classification",
                    help="what the outputs are: class scores (predict prints softmax "
                    "probabilities) or regression values (printed as they are)")
@@ -225,6 +235,9 @@ def model_description(a, state):
     small_stem = a.small_stem
     if small_stem is None:
         small_stem = model.startswith("resnet") and tuple(first_conv(state)[1].shape[2:]) == (3, 3)
+    if model.startswith("resnet") and a.activation != "relu":
+        raise Refused(f"--activation {a.activation}: astrocnn's {model} uses ReLU in its "
+                      "residual blocks; only relu")
     image_size = a.image_size or inferred_image_size(model, state)
     if image_size is None:
         if model in ("huertas", "lenet"):
@@ -236,6 +249,7 @@ def model_description(a, state):
             "image_size": int(image_size),
             "small_input_stem": bool(small_stem),
             "dropout": a.dropout,
+            "activation": a.activation,
             "parameters": 0}  # set from the tensors below
 
 
@@ -258,6 +272,8 @@ def expected_entries(astrocnn, m):
            "--outputs", str(m["outputs"]), "--image-size", str(m["image_size"])]
     if m["small_input_stem"]:
         cmd.append("--small-stem")
+    if m["activation"] != "relu":  # (an astrocnn from before --activation takes relu alone)
+        cmd += ["--activation", m["activation"]]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         why = (r.stderr.strip().splitlines() or ["exit status %d" % r.returncode])[-1]
@@ -397,7 +413,8 @@ def main(argv):
     }
     write_checkpoint(a.output, arrays, m, config)
     print(f"{a.output}: {m['name']}, in_channels {m['in_channels']}, outputs {m['outputs']}, "
-          f"image size {m['image_size']}{', small stem' if m['small_input_stem'] else ''}, "
+          f"image size {m['image_size']}{', small stem' if m['small_input_stem'] else ''}"
+          f"{'' if m['activation'] == 'relu' else ', activation ' + m['activation']}, "
           f"{len(arrays)} entries from {source}{note}"
           f"{'' if astrocnn else ' (names not checked: --no-check)'}")
     return 0
