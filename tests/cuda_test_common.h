@@ -27,9 +27,6 @@ namespace astrocnn::cudatest {
 
 // Tolerances and the comparison are the one comparator's
 // (tests/tensor_compare.h): optest::kFloat32, kTf32, kBf16, tolerance_of().
-using optest::compare;
-using optest::Comparison;
-using optest::Tolerance;
 
 inline Backend& cuda() { return *cuda_backend_if_device(); }  // present: cuda_main.cpp checked
 inline Backend& ref() { return reference_backend(); }

@@ -53,7 +53,7 @@ Comparison compare(const std::vector<double>& got, const std::vector<double>& wa
       continue;
     }
     const double diff = std::fabs(g - w);
-    if (diff > c.max_diff || c.worst < 0) c.max_diff = std::max(c.max_diff, diff), c.worst = static_cast<int64_t>(i);
+    if (diff > c.max_diff || c.worst < 0) c.max_diff = diff, c.worst = static_cast<int64_t>(i);
     c.max_want = std::max(c.max_want, std::fabs(w));
   }
   return c;

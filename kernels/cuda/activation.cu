@@ -60,7 +60,8 @@ __global__ void silu_forward_kernel(const float* x, float* y, int64_t n) {
 __global__ void silu_backward_kernel(const float* x, const float* dy, float* dx, int64_t n) {
   for (int64_t i = cuda::first_index(); i < n; i += cuda::grid_stride()) {
     const float v = x[i];
-    const float s = v >= 0.0f ? 1.0f / (1.0f + expf(-v)) : expf(v) / (1.0f + expf(v));
+    const float e = expf(-fabsf(v));  // in (0, 1]: the overflow-free sigmoid's one exp
+    const float s = v >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
     dx[i] = dy[i] * s * (1.0f + v * (1.0f - s));
   }
 }
